@@ -1,0 +1,103 @@
+//! The command line: global flags and one variant per command. Only clap types live here.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+
+/// Sign in to Microsoft Entra ID and call a protected API On-Behalf-Of the user.
+#[derive(Debug, Parser)]
+#[command(
+    name = "azobo",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Flags every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Profile to use from the configuration file [env: AZOBO_PROFILE] [default: default]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Configuration file to read [env: AZOBO_CONFIG]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Output format for data on stdout
+    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+
+    /// Shorthand for `--output json`
+    #[arg(long, global = true, conflicts_with = "output")]
+    pub json: bool,
+
+    /// More diagnostics on stderr (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+impl GlobalArgs {
+    /// The output format after `--json`.
+    pub fn format(&self) -> OutputFormat {
+        if self.json {
+            OutputFormat::Json
+        } else {
+            self.output.unwrap_or(OutputFormat::Table)
+        }
+    }
+}
+
+/// How data is written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A table for people
+    Table,
+    /// JSON for programs
+    Json,
+    /// Tab-separated values, no header, for shell scripts
+    Tsv,
+}
+
+/// azobo's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the resolved configuration and where each value comes from
+    Config(commands::config::Args),
+    /// Run a local Entra ID + Azure Resource Manager emulator for trying and testing azobo
+    DevTenant(commands::dev_tenant::Args),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn json_is_shorthand_for_output_json() {
+        let cli = Cli::try_parse_from(["azobo", "--json", "config", "show"]).unwrap();
+        assert_eq!(cli.global.format(), OutputFormat::Json);
+        let cli = Cli::try_parse_from(["azobo", "config", "show", "-o", "tsv"]).unwrap();
+        assert_eq!(cli.global.format(), OutputFormat::Tsv);
+        assert!(Cli::try_parse_from(["azobo", "--json", "-o", "tsv", "config", "show"]).is_err());
+    }
+}

@@ -1,0 +1,3 @@
+//! The CLI's side of OAuth and HTTP.
+
+pub mod http;

@@ -1,0 +1,4 @@
+//! One module per command; each exposes clap `Args` and `run`, and returns data, not text.
+
+pub mod config;
+pub mod dev_tenant;

@@ -1,0 +1,310 @@
+//! `/_dev/…`: knobs for tests — token lifetime, failing sign-ins, MFA, consent, injected 429/5xx,
+//! key rotation, device-code approval, the request log, and reset. JSON in, JSON out.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::keys::SigningKey;
+use super::{Fault, Tenant, authorize};
+
+fn bad(message: impl Into<String>) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": message.into()})),
+    )
+        .into_response()
+}
+
+fn ok() -> Response {
+    Json(json!({"ok": true})).into_response()
+}
+
+/// Parses a JSON body; an empty body is `{}`.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
+    let src: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(src).map_err(|e| bad(format!("invalid JSON body: {e}")))
+}
+
+macro_rules! parse {
+    ($bytes:expr) => {
+        match body(&$bytes) {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
+pub(crate) fn routes() -> Router<Arc<Tenant>> {
+    Router::new()
+        .route("/_dev/state", get(state))
+        .route("/_dev/token-lifetime", post(token_lifetime))
+        .route("/_dev/deny-next-sign-in", post(deny_next))
+        .route("/_dev/auto-approve", post(auto_approve))
+        .route("/_dev/users/{username}/mfa", post(mfa))
+        .route("/_dev/users/{username}/revoke", post(revoke))
+        .route("/_dev/faults", post(faults))
+        .route("/_dev/consent", post(consent))
+        .route("/_dev/page-size", post(page_size))
+        .route("/_dev/keys/rotate", post(rotate))
+        .route("/_dev/device/approve", post(device_approve))
+        .route("/_dev/device/decline", post(device_decline))
+        .route("/_dev/requests", get(requests))
+        .route("/_dev/reset", post(reset))
+}
+
+async fn state(State(t): State<Arc<Tenant>>) -> Response {
+    let k = t.knobs();
+    let users: Vec<_> = t
+        .dir()
+        .users
+        .iter()
+        .map(|u| json!({"username": u.username, "mfa_required": u.mfa_required}))
+        .collect();
+    Json(json!({
+        "token_lifetime": k.token_lifetime,
+        "auto_approve": k.auto_approve,
+        "next_sign_in_error": k.next_sign_in_error,
+        "pending_token_faults": k.token_faults.len(),
+        "pending_arm_faults": k.arm_faults.len(),
+        "arm_consented": k.arm_consented,
+        "page_size": k.page_size,
+        "kids": t.keys().keys.iter().map(|k| k.kid.clone()).collect::<Vec<_>>(),
+        "users": users,
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Lifetime {
+    seconds: Option<u64>,
+}
+
+async fn token_lifetime(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
+    let l: Lifetime = parse!(b);
+    if l.seconds == Some(0) {
+        return bad("`seconds` must be at least 1");
+    }
+    t.knobs().token_lifetime = l.seconds;
+    ok()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Deny {
+    #[serde(default)]
+    error: Option<String>,
+}
+
+const SIGN_IN_ERRORS: [&str; 5] = [
+    "access_denied",
+    "consent_required",
+    "interaction_required",
+    "login_required",
+    "temporarily_unavailable",
+];
+
+async fn deny_next(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
+    let d: Deny = parse!(b);
+    let error = d.error.unwrap_or_else(|| "access_denied".to_owned());
+    if !SIGN_IN_ERRORS.contains(&error.as_str()) {
+        return bad(format!(
+            "`error` must be one of {}",
+            SIGN_IN_ERRORS.join(", ")
+        ));
+    }
+    t.knobs().next_sign_in_error = Some(error);
+    ok()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Auto {
+    username: Option<String>,
+}
+
+async fn auto_approve(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
+    let a: Auto = parse!(b);
+    if let Some(u) = a.username.as_deref().filter(|u| t.dir().user(u).is_none()) {
+        return bad(format!("no user `{u}`"));
+    }
+    t.knobs().auto_approve = a.username;
+    ok()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Mfa {
+    required: bool,
+}
+
+async fn mfa(State(t): State<Arc<Tenant>>, Path(username): Path<String>, b: Bytes) -> Response {
+    let m: Mfa = parse!(b);
+    let mut dir = t.dir_mut();
+    match dir
+        .users
+        .iter_mut()
+        .find(|u| u.username.eq_ignore_ascii_case(&username))
+    {
+        Some(u) => {
+            u.mfa_required = m.required;
+            ok()
+        }
+        None => bad(format!("no user `{username}`")),
+    }
+}
+
+async fn revoke(State(t): State<Arc<Tenant>>, Path(username): Path<String>) -> Response {
+    let Some(oid) = t.dir().user(&username).map(|u| u.oid.to_string()) else {
+        return bad(format!("no user `{username}`"));
+    };
+    let mut n = 0;
+    for g in t
+        .grants()
+        .refresh
+        .values_mut()
+        .filter(|g| g.user_oid == oid)
+    {
+        g.revoked = true;
+        n += 1;
+    }
+    Json(json!({"ok": true, "revoked": n})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultSpec {
+    target: String,
+    status: u16,
+    #[serde(default = "one")]
+    count: usize,
+    #[serde(default)]
+    retry_after: Option<u64>,
+}
+
+fn one() -> usize {
+    1
+}
+
+async fn faults(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
+    let f: FaultSpec = parse!(b);
+    if !(f.status == 429 || (500..=599).contains(&f.status)) {
+        return bad("`status` must be 429 or 5xx");
+    }
+    if f.count == 0 || f.count > 10_000 {
+        return bad("`count` must be between 1 and 10000");
+    }
+    let fault = Fault {
+        status: f.status,
+        retry_after: f.retry_after,
+    };
+    let mut k = t.knobs();
+    let queue = match f.target.as_str() {
+        "arm" => &mut k.arm_faults,
+        "token" => &mut k.token_faults,
+        other => return bad(format!("`target` must be `arm` or `token`, not `{other}`")),
+    };
+    queue.extend(std::iter::repeat_n(fault, f.count));
+    ok()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Consent {
+    granted: bool,
+}
+
+async fn consent(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
+    let c: Consent = parse!(b);
+    t.knobs().arm_consented = c.granted;
+    ok()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageSize {
+    size: usize,
+}
+
+async fn page_size(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
+    let p: PageSize = parse!(b);
+    if p.size == 0 || p.size > 1000 {
+        return bad("`size` must be between 1 and 1000");
+    }
+    t.knobs().page_size = p.size;
+    ok()
+}
+
+async fn rotate(State(t): State<Arc<Tenant>>) -> Response {
+    let fresh = match tokio::task::spawn_blocking(|| {
+        SigningKey::generate("azobo dev tenant signing key (rotated)")
+    })
+    .await
+    {
+        Ok(Ok(k)) => k,
+        Ok(Err(e)) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"error": e.to_string()})),
+            )
+                .into_response();
+        }
+        Err(e) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"error": e.to_string()})),
+            )
+                .into_response();
+        }
+    };
+    let mut keys = t.keys_mut();
+    keys.rotate(fresh);
+    Json(json!({"ok": true, "current_kid": keys.current().kid, "kids": keys.keys.iter().map(|k| k.kid.clone()).collect::<Vec<_>>()})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Device {
+    user_code: String,
+    #[serde(default)]
+    username: Option<String>,
+}
+
+async fn device_approve(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
+    let d: Device = parse!(b);
+    match authorize::decide_device(&t, &d.user_code, d.username.as_deref(), true) {
+        Ok(()) => ok(),
+        Err(m) => bad(m),
+    }
+}
+
+async fn device_decline(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
+    let d: Device = parse!(b);
+    match authorize::decide_device(&t, &d.user_code, d.username.as_deref(), false) {
+        Ok(()) => ok(),
+        Err(m) => bad(m),
+    }
+}
+
+async fn requests(State(t): State<Arc<Tenant>>) -> Response {
+    Json(json!({"requests": t.lock_log().entries()})).into_response()
+}
+
+async fn reset(State(t): State<Arc<Tenant>>) -> Response {
+    t.reset();
+    ok()
+}

@@ -1,0 +1,396 @@
+//! The dev tenant's directory: its id, the two app registrations, the users and what each user
+//! may see in ARM. Built in, or read from a `--state` JSON file so ids stay stable across runs.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+/// The built-in tenant id: fixed, so a `config.toml` pointing at the dev tenant keeps working.
+pub const DEFAULT_TENANT_ID: &str = "7f0c1e5a-2d3b-4c8e-9a61-0d5e4b3a2f10";
+/// The built-in CLI (public client) application id.
+pub const DEFAULT_CLI_CLIENT_ID: &str = "3c9d2b1e-6f4a-4e7b-8c2d-5a1f0e9b7d34";
+/// The built-in API (confidential client) application id.
+pub const DEFAULT_API_CLIENT_ID: &str = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b";
+
+/// A subscription state ARM reports.
+const STATES: [&str; 5] = ["Enabled", "Warned", "PastDue", "Disabled", "Deleted"];
+
+/// The seed, as a `--state` file spells it. Every field is optional.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFile {
+    /// The tenant's GUID.
+    pub tenant_id: Option<Uuid>,
+    /// The tenant's verified domain, also accepted in authority URLs.
+    pub domain: Option<String>,
+    /// The CLI app's client id.
+    pub cli_client_id: Option<Uuid>,
+    /// The API app's client id.
+    pub api_client_id: Option<Uuid>,
+    /// The API app's client secret; random when absent.
+    pub api_client_secret: Option<String>,
+    /// `accessTokenAcceptedVersion` of the API app: 1 or 2.
+    pub api_token_version: Option<u8>,
+    /// The users; the built-in four when absent.
+    pub users: Option<Vec<SeedUser>>,
+}
+
+/// One user as the state file spells it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedUser {
+    /// The sign-in name (UPN).
+    pub username: String,
+    /// The display name.
+    pub name: Option<String>,
+    /// The object id; derived from the username when absent.
+    pub oid: Option<Uuid>,
+    /// Whether ARM requires MFA (a Conditional Access policy) for this user.
+    #[serde(default)]
+    pub mfa_required: bool,
+    /// A count of generated subscriptions, or an explicit list.
+    #[serde(default)]
+    pub subscriptions: SeedSubscriptions,
+}
+
+/// A user's subscriptions: a number to generate, or explicit ones.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum SeedSubscriptions {
+    /// Generate this many.
+    Count(usize),
+    /// Exactly these.
+    List(Vec<SeedSubscription>),
+}
+
+impl Default for SeedSubscriptions {
+    fn default() -> Self {
+        Self::Count(0)
+    }
+}
+
+/// One explicit subscription.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedSubscription {
+    /// `displayName`.
+    pub display_name: String,
+    /// `state`; `Enabled` when absent.
+    pub state: Option<String>,
+    /// `subscriptionId`; derived when absent.
+    pub subscription_id: Option<Uuid>,
+}
+
+/// A user of the dev tenant, resolved.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// UPN, e.g. `alice@contoso.example`.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// Object id.
+    pub oid: Uuid,
+    /// ARM demands MFA from this user (changeable through the control API).
+    pub mfa_required: bool,
+    /// ARM subscription objects, exactly as ARM shapes them.
+    pub subscriptions: Vec<Value>,
+}
+
+/// The resolved directory.
+#[derive(Debug, Clone)]
+pub struct Directory {
+    /// Tenant GUID.
+    pub tenant_id: Uuid,
+    /// Verified domain.
+    pub domain: String,
+    /// CLI (public client) app id.
+    pub cli_client_id: Uuid,
+    /// API (confidential client) app id.
+    pub api_client_id: Uuid,
+    /// API client secret.
+    pub api_client_secret: String,
+    /// The API's `accessTokenAcceptedVersion`.
+    pub api_token_version: u8,
+    /// Users in seed order.
+    pub users: Vec<User>,
+}
+
+impl Directory {
+    /// Finds a user by UPN, case-insensitively, as Entra does.
+    pub fn user(&self, username: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.username.eq_ignore_ascii_case(username))
+    }
+
+    /// Finds a user by object id.
+    pub fn user_by_oid(&self, oid: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.oid.to_string() == oid)
+    }
+}
+
+fn default_users(domain: &str) -> Vec<SeedUser> {
+    let user = |local: &str, name: &str, subs: SeedSubscriptions, mfa: bool| SeedUser {
+        username: format!("{local}@{domain}"),
+        name: Some(name.to_owned()),
+        oid: None,
+        mfa_required: mfa,
+        subscriptions: subs,
+    };
+    let listed = |items: &[(&str, &str)]| {
+        SeedSubscriptions::List(
+            items
+                .iter()
+                .map(|(n, s)| SeedSubscription {
+                    display_name: (*n).to_owned(),
+                    state: Some((*s).to_owned()),
+                    subscription_id: None,
+                })
+                .collect(),
+        )
+    };
+    vec![
+        user(
+            "alice",
+            "Alice Smith",
+            listed(&[
+                ("Contoso Production", "Enabled"),
+                ("Contoso Development", "Enabled"),
+                ("Contoso Sandbox", "Warned"),
+                ("Legacy Billing", "Disabled"),
+            ]),
+            false,
+        ),
+        user("bob", "Bob Jones", SeedSubscriptions::Count(250), false),
+        user("carol", "Carol White", SeedSubscriptions::Count(0), false),
+        user(
+            "dave",
+            "Dave Brown",
+            listed(&[("Secure Workloads", "Enabled")]),
+            true,
+        ),
+    ]
+}
+
+fn subscription(tenant_id: Uuid, id: Uuid, name: &str, state: &str) -> Value {
+    json!({
+        "id": format!("/subscriptions/{id}"),
+        "authorizationSource": "RoleBased",
+        "managedByTenants": [],
+        "subscriptionId": id.to_string(),
+        "tenantId": tenant_id.to_string(),
+        "displayName": name,
+        "state": state,
+        "subscriptionPolicies": {
+            "locationPlacementId": "Public_2014-09-01",
+            "quotaId": "PayAsYouGo_2014-09-01",
+            "spendingLimit": "Off"
+        }
+    })
+}
+
+fn parse_uuid(s: &str) -> Uuid {
+    // Only called on the compile-time constants above.
+    Uuid::parse_str(s).unwrap_or(Uuid::nil())
+}
+
+impl SeedFile {
+    /// Reads a `--state` file.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("reading `{}`", path.display()), e))?;
+        serde_json::from_str(&text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            line: Some(e.line()),
+            message: e.to_string(),
+        })
+    }
+
+    /// Resolves the seed into a directory, generating what it leaves out.
+    pub fn resolve(self, path_for_errors: &Path) -> Result<Directory> {
+        let bad = |message: String| Error::Config {
+            path: path_for_errors.to_path_buf(),
+            line: None,
+            message,
+        };
+        let tenant_id = self
+            .tenant_id
+            .unwrap_or_else(|| parse_uuid(DEFAULT_TENANT_ID));
+        let domain = self
+            .domain
+            .unwrap_or_else(|| "contoso.example".to_owned())
+            .to_ascii_lowercase();
+        if domain.is_empty()
+            || !domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        {
+            return Err(bad(format!("`domain`: `{domain}` is not a domain name")));
+        }
+        let api_token_version = self.api_token_version.unwrap_or(2);
+        if !matches!(api_token_version, 1 | 2) {
+            return Err(bad(format!(
+                "`api_token_version`: expected 1 or 2, got {api_token_version}"
+            )));
+        }
+        let api_client_secret = match self.api_client_secret {
+            Some(s) if s.len() < 16 => {
+                return Err(bad(
+                    "`api_client_secret`: use at least 16 characters".to_owned()
+                ));
+            }
+            Some(s) => s,
+            None => random_secret(),
+        };
+        let seeds = self.users.unwrap_or_else(|| default_users(&domain));
+        let mut users: Vec<User> = Vec::with_capacity(seeds.len());
+        for s in seeds {
+            if !s.username.contains('@') {
+                return Err(bad(format!(
+                    "`users`: `{}` is not a user principal name",
+                    s.username
+                )));
+            }
+            if users
+                .iter()
+                .any(|u| u.username.eq_ignore_ascii_case(&s.username))
+            {
+                return Err(bad(format!("`users`: `{}` appears twice", s.username)));
+            }
+            let oid = s.oid.unwrap_or_else(|| {
+                Uuid::new_v5(&tenant_id, s.username.to_ascii_lowercase().as_bytes())
+            });
+            let local = s.username.split('@').next().unwrap_or_default().to_owned();
+            let name = s.name.unwrap_or_else(|| local.clone());
+            let subscriptions = match s.subscriptions {
+                SeedSubscriptions::Count(n) => (0..n)
+                    .map(|i| {
+                        let id = Uuid::new_v5(&oid, format!("subscription-{i}").as_bytes());
+                        // Mostly enabled, with every state represented once there are enough.
+                        let state = if i % 10 == 9 {
+                            STATES[(i / 10) % STATES.len()]
+                        } else {
+                            "Enabled"
+                        };
+                        subscription(tenant_id, id, &format!("{name} {:03}", i + 1), state)
+                    })
+                    .collect(),
+                SeedSubscriptions::List(list) => list
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, sub)| {
+                        let id = sub.subscription_id.unwrap_or_else(|| {
+                            Uuid::new_v5(&oid, format!("subscription-{i}").as_bytes())
+                        });
+                        subscription(
+                            tenant_id,
+                            id,
+                            &sub.display_name,
+                            sub.state.as_deref().unwrap_or("Enabled"),
+                        )
+                    })
+                    .collect(),
+            };
+            users.push(User {
+                username: s.username,
+                name,
+                oid,
+                mfa_required: s.mfa_required,
+                subscriptions,
+            });
+        }
+        if users.is_empty() {
+            return Err(bad("`users`: the tenant needs at least one user".to_owned()));
+        }
+        Ok(Directory {
+            tenant_id,
+            domain,
+            cli_client_id: self
+                .cli_client_id
+                .unwrap_or_else(|| parse_uuid(DEFAULT_CLI_CLIENT_ID)),
+            api_client_id: self
+                .api_client_id
+                .unwrap_or_else(|| parse_uuid(DEFAULT_API_CLIENT_ID)),
+            api_client_secret,
+            api_token_version,
+            users,
+        })
+    }
+}
+
+/// A random secret in Entra's style: 40 URL-safe characters.
+pub(crate) fn random_secret() -> String {
+    use base64::Engine as _;
+    let bytes: [u8; 30] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_directory_has_stable_ids_and_the_four_demo_users() {
+        let a = SeedFile::default().resolve(Path::new("-")).unwrap();
+        let b = SeedFile::default().resolve(Path::new("-")).unwrap();
+        assert_eq!(a.tenant_id.to_string(), DEFAULT_TENANT_ID);
+        assert_eq!(a.users.len(), 4);
+        assert_eq!(a.users[0].oid, b.users[0].oid);
+        assert_ne!(
+            a.api_client_secret, b.api_client_secret,
+            "secret is fresh per run"
+        );
+        assert_eq!(
+            a.user("BOB@contoso.example").unwrap().subscriptions.len(),
+            250
+        );
+        assert!(a.user("dave@contoso.example").unwrap().mfa_required);
+        let sub = &a.users[0].subscriptions[0];
+        assert_eq!(sub["displayName"], "Contoso Production");
+        assert_eq!(sub["tenantId"], DEFAULT_TENANT_ID);
+        assert!(
+            sub["id"]
+                .as_str()
+                .unwrap()
+                .ends_with(sub["subscriptionId"].as_str().unwrap())
+        );
+    }
+
+    #[test]
+    fn state_file_rejects_unknown_fields_with_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.json");
+        std::fs::write(
+            &p,
+            "{\n  \"tenant_id\": \"7f0c1e5a-2d3b-4c8e-9a61-0d5e4b3a2f10\",\n  \"nope\": 1\n}",
+        )
+        .unwrap();
+        let err = SeedFile::read(&p).unwrap_err();
+        assert!(err.to_string().contains(":3:"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_users_are_refused() {
+        let u = SeedUser {
+            username: "a@x.test".into(),
+            name: None,
+            oid: None,
+            mfa_required: false,
+            subscriptions: SeedSubscriptions::Count(1),
+        };
+        let seed = SeedFile {
+            users: Some(vec![u.clone(), u]),
+            ..SeedFile::default()
+        };
+        assert!(
+            seed.resolve(Path::new("s.json"))
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
+    }
+}

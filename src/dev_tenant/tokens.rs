@@ -1,0 +1,249 @@
+//! Minting: v1/v2 access tokens, id tokens, refresh tokens and `client_info`, with the claim
+//! sets Entra issues, and the token response around them.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+use sha2::Digest as _;
+
+use super::errors::AadError;
+use super::scopes::{Resource, ScopeRequest};
+use super::seed::User;
+use super::{RefreshGrant, Tenant};
+
+/// Refresh tokens live 90 days, as Entra's do.
+const REFRESH_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
+/// id tokens live an hour.
+const ID_TOKEN_LIFETIME: u64 = 3600;
+
+/// How the client proved who it is; becomes `azpacr`/`appidacr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClientAuth {
+    Public,
+    Secret,
+    Certificate,
+}
+
+impl ClientAuth {
+    fn acr(self) -> &'static str {
+        match self {
+            ClientAuth::Public => "0",
+            ClientAuth::Secret => "1",
+            ClientAuth::Certificate => "2",
+        }
+    }
+}
+
+/// Everything a token response is made from.
+pub(crate) struct Issue<'a> {
+    pub(crate) client_id: String,
+    pub(crate) auth: ClientAuth,
+    /// `None` for app-only (client credentials) tokens.
+    pub(crate) user: Option<&'a User>,
+    pub(crate) scopes: ScopeRequest,
+    pub(crate) mfa: bool,
+    pub(crate) nonce: Option<String>,
+    pub(crate) client_info: bool,
+}
+
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A random URL-safe string of `bytes` random bytes.
+pub(crate) fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::fill(buf.as_mut_slice());
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// The key grants are stored under: nobody can recover the secret from the map.
+pub(crate) fn grant_key(secret: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
+/// Entra's `sub` is pairwise: stable per (user, app), different across apps.
+fn pairwise_sub(oid: &str, app: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(format!("{oid}|{app}").as_bytes()))[..43].to_owned()
+}
+
+/// `aio` is opaque internal state in Entra's tokens; the dev tenant keeps in it whether the
+/// sign-in satisfied MFA, so OBO can answer a Conditional Access challenge.
+fn aio(mfa: bool) -> String {
+    format!("{}{}", if mfa { "M" } else { "P" }, random_token(48))
+}
+
+/// Whether a token this tenant minted records an MFA sign-in.
+pub(crate) fn token_has_mfa(claims: &Value) -> bool {
+    claims["aio"].as_str().is_some_and(|a| a.starts_with('M'))
+}
+
+fn lifetime(tenant: &Tenant) -> u64 {
+    tenant
+        .knobs()
+        .token_lifetime
+        .unwrap_or_else(|| rand::random_range(3600..=5400))
+}
+
+fn access_token(
+    tenant: &Tenant,
+    issue: &Issue<'_>,
+    tid: &str,
+    exp_in: u64,
+) -> Result<String, AadError> {
+    let dir = tenant.dir();
+    let version: u8 = if issue.scopes.resource == Resource::Api {
+        dir.api_token_version
+    } else {
+        1
+    };
+    let now = now_secs();
+    let aud = issue.scopes.audience(&dir, version);
+    let mut c = Map::new();
+    c.insert("aud".into(), json!(aud));
+    c.insert(
+        "iss".into(),
+        json!(if version == 2 {
+            tenant.issuer_v2(tid)
+        } else {
+            tenant.issuer_v1(tid)
+        }),
+    );
+    c.insert("iat".into(), json!(now));
+    c.insert("nbf".into(), json!(now));
+    c.insert("exp".into(), json!(now + exp_in));
+    c.insert("aio".into(), json!(aio(issue.mfa)));
+    if version == 2 {
+        c.insert("azp".into(), json!(issue.client_id));
+        c.insert("azpacr".into(), json!(issue.auth.acr()));
+    } else {
+        c.insert("appid".into(), json!(issue.client_id));
+        c.insert("appidacr".into(), json!(issue.auth.acr()));
+    }
+    match issue.user {
+        Some(u) => {
+            let oid = u.oid.to_string();
+            c.insert("name".into(), json!(u.name));
+            c.insert("oid".into(), json!(oid));
+            if version == 2 {
+                c.insert("preferred_username".into(), json!(u.username));
+            } else {
+                c.insert("acr".into(), json!("1"));
+                c.insert(
+                    "amr".into(),
+                    json!(if issue.mfa {
+                        vec!["pwd", "mfa"]
+                    } else {
+                        vec!["pwd"]
+                    }),
+                );
+                c.insert("ipaddr".into(), json!("127.0.0.1"));
+                c.insert("unique_name".into(), json!(u.username));
+                c.insert("upn".into(), json!(u.username));
+            }
+            c.insert("scp".into(), json!(issue.scopes.scp()));
+            c.insert("sub".into(), json!(pairwise_sub(&oid, &aud)));
+        }
+        None => {
+            let sp = uuid::Uuid::new_v5(&dir.tenant_id, issue.client_id.as_bytes()).to_string();
+            c.insert("idtyp".into(), json!("app"));
+            c.insert("oid".into(), json!(sp));
+            c.insert("sub".into(), json!(sp));
+        }
+    }
+    c.insert("rh".into(), json!(format!("0.{}.", random_token(24))));
+    c.insert("tid".into(), json!(tid));
+    c.insert("uti".into(), json!(random_token(16)));
+    c.insert(
+        "ver".into(),
+        json!(if version == 2 { "2.0" } else { "1.0" }),
+    );
+    drop(dir);
+    sign(tenant, &Value::Object(c))
+}
+
+fn id_token(
+    tenant: &Tenant,
+    issue: &Issue<'_>,
+    user: &User,
+    tid: &str,
+) -> Result<String, AadError> {
+    let now = now_secs();
+    let oid = user.oid.to_string();
+    let mut c = json!({
+        "aud": issue.client_id,
+        "iss": tenant.issuer_v2(tid),
+        "iat": now,
+        "nbf": now,
+        "exp": now + ID_TOKEN_LIFETIME,
+        "name": user.name,
+        "oid": oid,
+        "preferred_username": user.username,
+        "rh": format!("0.{}.", random_token(24)),
+        "sub": pairwise_sub(&oid, &issue.client_id),
+        "tid": tid,
+        "uti": random_token(16),
+        "ver": "2.0",
+    });
+    if let Some(n) = &issue.nonce {
+        c["nonce"] = json!(n);
+    }
+    if issue.scopes.email {
+        c["email"] = json!(user.username);
+    }
+    sign(tenant, &c)
+}
+
+fn sign(tenant: &Tenant, claims: &Value) -> Result<String, AadError> {
+    tenant.keys().current().sign(claims).map_err(|e| {
+        AadError::new(
+            "server_error",
+            90_033,
+            format!("A transient error has occurred ({e})."),
+        )
+        .with_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+    })
+}
+
+/// Builds the token response for `issue`, storing a refresh grant when one is issued.
+pub(crate) fn respond(tenant: &Tenant, issue: &Issue<'_>) -> Result<Value, AadError> {
+    let tid = tenant.dir().tenant_id.to_string();
+    let exp_in = lifetime(tenant);
+    let mut body = json!({
+        "token_type": "Bearer",
+        "expires_in": exp_in,
+        "ext_expires_in": exp_in,
+        "access_token": access_token(tenant, issue, &tid, exp_in)?,
+    });
+    let Some(user) = issue.user else {
+        // Client credentials: no scope echo, no refresh token, no id_token (as Entra).
+        return Ok(body);
+    };
+    body["scope"] = json!(issue.scopes.granted(&tenant.dir()));
+    if issue.scopes.offline_access {
+        let rt = random_token(96);
+        tenant.grants().refresh.insert(
+            grant_key(&rt),
+            RefreshGrant {
+                client_id: issue.client_id.clone(),
+                user_oid: user.oid.to_string(),
+                mfa: issue.mfa,
+                expires: Instant::now() + REFRESH_LIFETIME,
+                revoked: false,
+            },
+        );
+        body["refresh_token"] = json!(rt);
+    }
+    if issue.scopes.openid {
+        body["id_token"] = json!(id_token(tenant, issue, user, &tid)?);
+    }
+    if issue.client_info {
+        let info = json!({"uid": user.oid.to_string(), "utid": tid});
+        body["client_info"] = json!(URL_SAFE_NO_PAD.encode(info.to_string()));
+    }
+    Ok(body)
+}

@@ -1,0 +1,40 @@
+//! Every environment variable azobo reads, declared once so help text, config resolution and
+//! tests agree on the names.
+
+/// Names another configuration file.
+pub const AZOBO_CONFIG: &str = "AZOBO_CONFIG";
+/// Selects the profile (`default` otherwise).
+pub const AZOBO_PROFILE: &str = "AZOBO_PROFILE";
+/// Overrides the profile's `cloud`.
+pub const AZOBO_CLOUD: &str = "AZOBO_CLOUD";
+/// Overrides the profile's `authority`.
+pub const AZOBO_AUTHORITY: &str = "AZOBO_AUTHORITY";
+/// Overrides the profile's `arm_url`.
+pub const AZOBO_ARM_URL: &str = "AZOBO_ARM_URL";
+/// Overrides the profile's `tenant`.
+pub const AZOBO_TENANT: &str = "AZOBO_TENANT";
+/// Overrides the profile's `client_id`.
+pub const AZOBO_CLIENT_ID: &str = "AZOBO_CLIENT_ID";
+/// Overrides the profile's `api_scope`.
+pub const AZOBO_API_SCOPE: &str = "AZOBO_API_SCOPE";
+/// Overrides the profile's `api_url`.
+pub const AZOBO_API_URL: &str = "AZOBO_API_URL";
+/// Extra PEM bundle of trusted roots, added to the system store.
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+/// Disables colour when set to anything.
+pub const NO_COLOR: &str = "NO_COLOR";
+/// Set by CI systems; azobo then never waits for a person.
+pub const CI: &str = "CI";
+/// The log filter for `-v` output (tracing's `EnvFilter` syntax).
+pub const AZOBO_LOG: &str = "AZOBO_LOG";
+
+/// The variables that configure a profile, in the order `azobo config` shows them.
+pub const PROFILE_VARS: [&str; 7] = [
+    AZOBO_CLOUD,
+    AZOBO_AUTHORITY,
+    AZOBO_ARM_URL,
+    AZOBO_TENANT,
+    AZOBO_CLIENT_ID,
+    AZOBO_API_SCOPE,
+    AZOBO_API_URL,
+];

@@ -1,0 +1,35 @@
+//! azobo: sign in to Microsoft Entra ID from a terminal and call a protected API that acts
+//! On-Behalf-Of the user against Azure Resource Manager.
+//!
+//! The library holds everything; `main.rs` only parses, runs and maps errors to exit codes.
+
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod dev_tenant;
+pub mod env_vars;
+pub mod error;
+pub mod http_server;
+pub mod logging;
+pub mod output;
+
+use cli::{Cli, Command};
+use config::Env;
+use error::Result;
+use output::{Output, Printer};
+
+/// Runs one parsed command line.
+pub async fn run(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
+    let g = &cli.global;
+    let out = match &cli.command {
+        Command::Config(args) => {
+            commands::config::run(args, g.profile.as_deref(), g.config.as_deref(), env)?
+        }
+        Command::DevTenant(args) => {
+            commands::dev_tenant::run(args, printer).await?;
+            Output::Nothing
+        }
+    };
+    printer.render(&out)
+}

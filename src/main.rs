@@ -1,0 +1,36 @@
+//! Parses the command line, runs it, and turns the outcome into an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use azobo::cli::Cli;
+use azobo::config::Env;
+use azobo::error::Error;
+use azobo::output::Printer;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = Env::from_process();
+    azobo::logging::init(cli.global.verbose, cli.global.quiet, &env);
+    let printer = Printer::new(&cli.global, &env);
+    let result = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(async {
+            tokio::select! {
+                r = azobo::run(cli, &env, &printer) => r,
+                _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+            }
+        }),
+        Err(e) => Err(Error::io("starting the async runtime", e)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            printer.error(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
