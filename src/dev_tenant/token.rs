@@ -294,8 +294,10 @@ fn verify_client_assertion(
         ));
     }
     let cert = &tenant.api_cert;
-    let matches = header.x5t_s256.as_deref() == Some(cert.x5t_s256.as_str())
-        || header.x5t.as_deref() == Some(cert.x5t.as_str());
+    // Thumbprints arrive base64url with or without padding (MSAL pads); compare unpadded.
+    let same = |h: Option<&str>, want: &str| h.is_some_and(|h| h.trim_end_matches('=') == want);
+    let matches =
+        same(header.x5t_s256.as_deref(), &cert.x5t_s256) || same(header.x5t.as_deref(), &cert.x5t);
     if !matches {
         return Err(bad(
             700_027,
