@@ -408,7 +408,9 @@ pub fn resolve(
     let empty = FileProfile::default();
     let fp = match file.profiles.get(name) {
         Some(p) => p,
-        None if name == DEFAULT_PROFILE => &empty,
+        // Without a file, every profile comes from the environment and defaults: CI jobs name
+        // profiles only to keep their sessions apart.
+        None if name == DEFAULT_PROFILE || text.is_none() => &empty,
         None => {
             let known: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
             return Err(Error::Config {

@@ -449,7 +449,7 @@ pub(crate) fn decide_device(
         .values_mut()
         .find(|g| g.user_code.eq_ignore_ascii_case(user_code.trim()))
         .ok_or_else(|| format!("no pending device code `{user_code}`"))?;
-    if grant.expires <= Instant::now() {
+    if grant.expires <= tenant.now() {
         return Err("that code has expired".to_owned());
     }
     if grant.status != DeviceStatus::Pending {

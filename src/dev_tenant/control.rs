@@ -62,6 +62,7 @@ pub(crate) fn routes() -> Router<Arc<Tenant>> {
         .route("/_dev/keys/rotate", post(rotate))
         .route("/_dev/device/approve", post(device_approve))
         .route("/_dev/device/decline", post(device_decline))
+        .route("/_dev/clock", post(clock))
         .route("/_dev/requests", get(requests))
         .route("/_dev/reset", post(reset))
 }
@@ -298,6 +299,19 @@ async fn device_decline(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
         Ok(()) => ok(),
         Err(m) => bad(m),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Clock {
+    advance_seconds: u64,
+}
+
+/// Ages outstanding codes, device codes and refresh tokens; signed JWTs keep real time.
+async fn clock(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
+    let c: Clock = parse!(b);
+    t.advance_clock(std::time::Duration::from_secs(c.advance_seconds));
+    ok()
 }
 
 async fn requests(State(t): State<Arc<Tenant>>) -> Response {

@@ -158,6 +158,7 @@ pub(crate) struct Tenant {
     keys: RwLock<KeySet>,
     pub(crate) api_cert: AppCertificate,
     knobs: Mutex<Knobs>,
+    clock_offset: Mutex<Duration>,
     grants: Mutex<Grants>,
     log: Mutex<log::RequestLog>,
 }
@@ -193,6 +194,17 @@ impl Tenant {
         guard!(self.log.lock())
     }
 
+    /// The clock that code, device-code and refresh-token lifetimes are judged by: real time
+    /// plus what tests advanced it by, so expiry is testable without waiting.
+    pub(crate) fn now(&self) -> Instant {
+        Instant::now() + *guard!(self.clock_offset.lock())
+    }
+
+    /// Moves the grant clock forward.
+    pub(crate) fn advance_clock(&self, by: Duration) {
+        *guard!(self.clock_offset.lock()) += by;
+    }
+
     /// `{base}/{tid}/v2.0`: the v2 issuer.
     pub(crate) fn issuer_v2(&self, tid: &str) -> String {
         format!("{}/{tid}/v2.0", self.base)
@@ -215,6 +227,7 @@ impl Tenant {
     /// Resets grants, knobs, users and the log to their state at start (keys are kept).
     pub(crate) fn reset(&self) {
         *self.knobs() = Knobs::from_options(&self.options);
+        *guard!(self.clock_offset.lock()) = Duration::ZERO;
         *self.grants() = Grants::default();
         *self.dir_mut() = self.initial_dir.clone();
         self.lock_log().clear();
@@ -398,6 +411,7 @@ pub async fn start(options: Options) -> Result<Running> {
     let tenant = Arc::new(Tenant {
         base,
         knobs: Mutex::new(Knobs::from_options(&options)),
+        clock_offset: Mutex::new(Duration::ZERO),
         initial_dir: dir.clone(),
         dir: RwLock::new(dir),
         keys: RwLock::new(keys),

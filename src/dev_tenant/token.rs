@@ -394,7 +394,7 @@ fn authorization_code(tenant: &Tenant, form: &Form, client: &Client) -> Result<V
                 "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
             ));
         }
-        if g.expires <= Instant::now() {
+        if g.expires <= tenant.now() {
             return Err(AadError::new(
                 "invalid_grant",
                 70_008,
@@ -475,7 +475,7 @@ fn refresh(tenant: &Tenant, form: &Form, client: &Client) -> Result<Value, AadEr
             "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.",
         ));
     }
-    if grant.expires <= Instant::now() {
+    if grant.expires <= tenant.now() {
         return Err(AadError::new(
             "invalid_grant",
             700_082,
@@ -530,7 +530,7 @@ fn device_poll(tenant: &Tenant, form: &Form, client: &Client) -> Result<Value, A
             ));
         }
         let now = Instant::now();
-        if g.expires <= now {
+        if g.expires <= tenant.now() {
             return Err(AadError::new(
                 "expired_token",
                 70_019,

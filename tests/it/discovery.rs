@@ -1,0 +1,179 @@
+//! OIDC metadata and JWKS, and what `azobo dev-tenant` announces.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::{DevTenant, assert_aad_error, azobo, home};
+
+#[tokio::test]
+async fn dev_tenant_announces_every_key_on_one_line() {
+    let t = DevTenant::start(&["--tls"]).await;
+    for key in [
+        "tenant_id",
+        "authority",
+        "arm_url",
+        "cli_client_id",
+        "api_client_id",
+        "api_client_secret",
+        "api_scope",
+        "users",
+        "ca_file",
+        "control_url",
+    ] {
+        assert!(!t.info[key].is_null(), "missing {key}");
+    }
+    let base = t.base();
+    assert!(base.starts_with("https://127.0.0.1:"), "{base}");
+    assert_eq!(t.authority(), format!("{base}/{}", t.s("tenant_id")));
+    assert_eq!(
+        t.api_scope(),
+        format!("api://{}/access_as_user", t.api_id())
+    );
+    let users = t.info["users"].as_array().unwrap();
+    assert!(
+        users
+            .iter()
+            .all(|u| u["username"].is_string() && u["oid"].is_string())
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for f in ["ca_file", "api_client_key"] {
+            let mode = std::fs::metadata(t.s(f)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{f}");
+        }
+    }
+}
+
+#[test]
+fn dev_tenant_refuses_a_non_loopback_listen_address() {
+    let h = home();
+    let out = azobo(h.path())
+        .args(["dev-tenant", "--listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a loopback address"), "{err}");
+}
+
+#[tokio::test]
+async fn metadata_v2_for_guid_domain_organizations_and_common() {
+    let t = DevTenant::start(&[]).await;
+    let tid = t.s("tenant_id");
+    for (segment, issuer_tid) in [
+        (tid.as_str(), tid.as_str()),
+        ("contoso.example", tid.as_str()),
+        ("organizations", "{tenantid}"),
+        ("common", "{tenantid}"),
+    ] {
+        let r = t
+            .http
+            .get(format!(
+                "{}/{segment}/v2.0/.well-known/openid-configuration",
+                t.base()
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let m: Value = r.json().await.unwrap();
+        assert_eq!(m["issuer"], format!("{}/{issuer_tid}/v2.0", t.base()));
+        assert_eq!(
+            m["token_endpoint"],
+            format!("{}/{segment}/oauth2/v2.0/token", t.base())
+        );
+        assert_eq!(
+            m["authorization_endpoint"],
+            format!("{}/{segment}/oauth2/v2.0/authorize", t.base())
+        );
+        assert_eq!(
+            m["device_authorization_endpoint"],
+            format!("{}/{segment}/oauth2/v2.0/devicecode", t.base())
+        );
+        assert_eq!(
+            m["jwks_uri"],
+            format!("{}/{segment}/discovery/v2.0/keys", t.base())
+        );
+        assert_eq!(
+            m["id_token_signing_alg_values_supported"],
+            serde_json::json!(["RS256"])
+        );
+    }
+    let v1: Value = t
+        .http
+        .get(format!(
+            "{}/{tid}/.well-known/openid-configuration",
+            t.base()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v1["issuer"], format!("{}/{tid}/", t.base()));
+}
+
+#[tokio::test]
+async fn unknown_tenant_gets_aadsts90002() {
+    let t = DevTenant::start(&[]).await;
+    let r = t
+        .http
+        .get(format!(
+            "{}/fabrikam.example/v2.0/.well-known/openid-configuration",
+            t.base()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_aad_error(&r.json().await.unwrap(), "invalid_tenant", 90002);
+}
+
+#[tokio::test]
+async fn jwks_has_two_rs256_keys_named_by_thumbprint() {
+    let t = DevTenant::start(&[]).await;
+    let jwks: Value = t
+        .http
+        .get(format!(
+            "{}/{}/discovery/v2.0/keys",
+            t.base(),
+            t.s("tenant_id")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    for k in keys {
+        assert_eq!(k["kty"], "RSA");
+        assert_eq!(k["use"], "sig");
+        assert_eq!(k["kid"], k["x5t"]);
+        assert_eq!(k["e"], "AQAB");
+        assert!(k["n"].as_str().unwrap().len() > 300, "2048-bit modulus");
+        assert_eq!(k["x5c"].as_array().unwrap().len(), 1);
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(k.clone()).unwrap();
+        jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
+    }
+    assert_ne!(keys[0]["kid"], keys[1]["kid"]);
+}
+
+#[tokio::test]
+async fn unknown_path_is_a_json_404_and_wrong_method_a_405() {
+    let t = DevTenant::start(&[]).await;
+    let r = t
+        .http
+        .get(format!("{}/nope", t.base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "not_found");
+    let r = t.http.get(t.token_url()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+}

@@ -1,0 +1,15 @@
+//! azobo's integration tests: one binary, every test against real listeners.
+
+#![allow(unreachable_pub, clippy::pedantic)]
+
+mod arm;
+mod authorize;
+mod cli;
+mod control;
+mod device_code;
+mod discovery;
+mod http_client;
+mod msal;
+mod obo;
+mod support;
+mod token;

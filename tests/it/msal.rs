@@ -1,0 +1,55 @@
+//! MSAL for Python judges the dev tenant: tests/msal/conformance.py against `--tls`.
+//!
+//! The interpreter comes from `AZOBO_TEST_PYTHON`, else `.venv/bin/python` in the repository
+//! (the README's test command creates it). Under CI a missing MSAL fails the test.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::support::{DevTenant, in_ci, repo_root};
+
+fn python() -> Option<PathBuf> {
+    let candidate = std::env::var_os("AZOBO_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
+    let ok = Command::new(&candidate)
+        .args(["-c", "import msal, requests, cryptography"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(candidate)
+}
+
+#[tokio::test]
+async fn msal_for_python_accepts_the_dev_tenant() {
+    let Some(python) = python() else {
+        assert!(
+            !in_ci(),
+            "MSAL for Python is missing: run the README's test command (it creates .venv with msal)"
+        );
+        eprintln!("skipping: no Python with msal (set AZOBO_TEST_PYTHON or create .venv)");
+        return;
+    };
+    let t = DevTenant::start(&["--tls"]).await;
+    let out = tokio::process::Command::new(python)
+        .arg(repo_root().join("tests/msal/conformance.py"))
+        .env("AZOBO_DEV_TENANT", t.info.to_string())
+        .env("REQUESTS_CA_BUNDLE", t.s("ca_file"))
+        .env("PYTHONWARNINGS", "ignore")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "MSAL conformance failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .contains("12 passed, 0 failed"),
+        "{stdout}"
+    );
+}

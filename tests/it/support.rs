@@ -1,0 +1,299 @@
+//! The harness: runs the real `azobo` binary (a dev tenant on an ephemeral loopback port, or a
+//! one-shot command in an isolated environment) and talks to it over real sockets.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use base64::Engine as _;
+use oauth2::PkceCodeChallenge;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+/// The binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_azobo")
+}
+
+/// A `std::process::Command` for azobo with every `AZOBO_*` variable removed and HOME and the
+/// XDG dirs pointed into `home`, so a developer's own configuration never leaks in.
+pub fn azobo(home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AZOBO_") || k == "SSL_CERT_FILE" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// A running `azobo dev-tenant`, killed on drop.
+pub struct DevTenant {
+    _child: Child,
+    /// The startup JSON.
+    pub info: Value,
+    /// A client that trusts the tenant's CA (for `--tls`) and never follows redirects.
+    pub http: reqwest::Client,
+}
+
+/// The loopback redirect URI the tests sign in with (any port matches `http://localhost`).
+pub const REDIRECT: &str = "http://localhost:49152/";
+pub const ARM_SCOPE: &str = "https://management.azure.com/user_impersonation";
+
+impl DevTenant {
+    /// Starts a dev tenant with extra flags and waits for its announcement.
+    pub async fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(bin())
+            .arg("dev-tenant")
+            .args(["--listen", "127.0.0.1:0", "--device-code-interval", "1"])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn azobo dev-tenant");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .expect("dev tenant announced itself within 60 s")
+            .expect("read stdout")
+            .expect("a startup line");
+        let info: Value = serde_json::from_str(&line).expect("startup line is JSON");
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30));
+        if let Some(ca) = info["ca_file"].as_str() {
+            let pem = std::fs::read(ca).expect("read CA");
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).expect("CA parses");
+            builder = builder.tls_certs_only(certs);
+        }
+        let http = builder.build().expect("client");
+        Self {
+            _child: child,
+            info,
+            http,
+        }
+    }
+
+    pub fn s(&self, key: &str) -> String {
+        self.info[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("startup JSON has no `{key}`"))
+            .to_owned()
+    }
+    pub fn base(&self) -> String {
+        self.s("base_url")
+    }
+    pub fn authority(&self) -> String {
+        self.s("authority")
+    }
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth2/v2.0/token", self.authority())
+    }
+    pub fn cli_id(&self) -> String {
+        self.s("cli_client_id")
+    }
+    pub fn api_id(&self) -> String {
+        self.s("api_client_id")
+    }
+    pub fn api_secret(&self) -> String {
+        self.s("api_client_secret")
+    }
+    pub fn api_scope(&self) -> String {
+        self.s("api_scope")
+    }
+    pub fn user(&self, short: &str) -> String {
+        format!("{short}@contoso.example")
+    }
+
+    /// POSTs a control call and asserts it succeeded.
+    pub async fn control(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/{path}", self.s("control_url")))
+            .json(&body)
+            .send()
+            .await
+            .expect("control call");
+        let status = r.status();
+        let v: Value = r.json().await.expect("control answers JSON");
+        assert_eq!(status, StatusCode::OK, "control {path}: {v}");
+        v
+    }
+
+    /// The request log.
+    pub async fn requests(&self) -> Vec<Value> {
+        let v: Value = self
+            .http
+            .get(format!("{}/requests", self.s("control_url")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["requests"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// POSTs a form to the token endpoint; returns status and JSON body.
+    pub async fn token(&self, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(self.token_url())
+            .form(form)
+            .send()
+            .await
+            .expect("token call");
+        let status = r.status();
+        (status, r.json().await.expect("token endpoint answers JSON"))
+    }
+
+    /// The authorize URL for the CLI app with PKCE; returns it with the verifier.
+    pub fn authorize_url(&self, scope: &str, extra: &[(&str, &str)]) -> (String, String) {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut url =
+            url::Url::parse(&format!("{}/oauth2/v2.0/authorize", self.authority())).unwrap();
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.cli_id())
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("scope", scope)
+            .append_pair("state", "st-123")
+            .append_pair("nonce", "n-456")
+            .append_pair("code_challenge", challenge.as_str())
+            .append_pair("code_challenge_method", "S256");
+        for (k, v) in extra {
+            url.query_pairs_mut().append_pair(k, v);
+        }
+        (url.to_string(), verifier.secret().clone())
+    }
+
+    /// Follows an authorize URL once and returns the redirect's query parameters.
+    pub async fn follow(&self, url: &str) -> HashMap<String, String> {
+        let r = self.http.get(url).send().await.expect("authorize");
+        assert_eq!(
+            r.status(),
+            StatusCode::FOUND,
+            "authorize should redirect: {}",
+            r.text().await.unwrap_or_default()
+        );
+        let loc = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(loc.starts_with(REDIRECT), "{loc}");
+        url::Url::parse(&loc)
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect()
+    }
+
+    /// Signs `user` in with auto-approve and redeems the code; returns the token response.
+    pub async fn sign_in(&self, user: &str, scope: &str, extra: &[(&str, &str)]) -> Value {
+        self.control("auto-approve", json!({"username": self.user(user)}))
+            .await;
+        let (url, verifier) = self.authorize_url(scope, extra);
+        let q = self.follow(&url).await;
+        let code = q.get("code").unwrap_or_else(|| panic!("no code in {q:?}"));
+        let (status, body) = self
+            .token(&[
+                ("client_id", &self.cli_id()),
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+                ("scope", scope),
+            ])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// A user's access token for the API (`openid profile offline_access` + the API scope).
+    pub async fn api_tokens(&self, user: &str) -> Value {
+        self.sign_in(
+            user,
+            &format!("openid profile offline_access {}", self.api_scope()),
+            &[],
+        )
+        .await
+    }
+
+    /// OBO with the client secret.
+    pub async fn obo(&self, assertion: &str, scope: &str) -> (StatusCode, Value) {
+        self.token(&[
+            ("client_id", &self.api_id()),
+            ("client_secret", &self.api_secret()),
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("requested_token_use", "on_behalf_of"),
+            ("assertion", assertion),
+            ("scope", scope),
+        ])
+        .await
+    }
+
+    /// `GET {arm}/subscriptions` (or a nextLink) with a bearer token.
+    pub async fn arm(
+        &self,
+        url: &str,
+        bearer: Option<&str>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut req = self.http.get(url);
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        let r = req.send().await.expect("ARM call");
+        let (status, headers) = (r.status(), r.headers().clone());
+        (status, headers, r.json().await.expect("ARM answers JSON"))
+    }
+
+    pub fn subscriptions_url(&self) -> String {
+        format!("{}/subscriptions?api-version=2022-12-01", self.s("arm_url"))
+    }
+}
+
+/// The claims of a JWT, unverified (the tests check what was minted, not trust it).
+pub fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("JSON claims")
+}
+
+/// Asserts Entra's error shape and returns the AADSTS code.
+pub fn assert_aad_error(body: &Value, error: &str, code: u64) {
+    assert_eq!(body["error"], error, "{body}");
+    assert_eq!(body["error_codes"], json!([code]), "{body}");
+    let desc = body["error_description"].as_str().unwrap_or_default();
+    assert!(desc.starts_with(&format!("AADSTS{code}: ")), "{desc}");
+    for key in ["timestamp", "trace_id", "correlation_id", "error_uri"] {
+        assert!(body[key].is_string(), "missing {key}: {body}");
+    }
+}
+
+/// A temp dir that is the test's HOME.
+pub fn home() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp home")
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// True when running under CI, where missing test dependencies are failures.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
