@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need, then runs formatting, lints and every test.
+# Works on a fresh Debian machine as root with a Rust toolchain; `.ci/run` calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+command -v cargo >/dev/null || { echo "error: cargo not found; install a Rust toolchain (1.88 or newer) first" >&2; exit 1; }
+
+# Debian packages: Python with venv for MSAL (the dev tenant's independent judge).
+need_apt=()
+command -v python3 >/dev/null || need_apt+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}"
+fi
+
+log "MSAL for Python in .venv"
+if ! .venv/bin/python -c 'import sys' 2>/dev/null; then
+  rm -rf .venv
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/msal/requirements.txt
+.venv/bin/python -c 'import msal; print("msal", msal.__version__)'
+export AZOBO_TEST_PYTHON="$PWD/.venv/bin/python"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --all-targets -- -D warnings
+
+log "cargo test"
+cargo test --locked --all-targets
