@@ -45,6 +45,19 @@ async fn dev_tenant_announces_every_key_on_one_line() {
     }
 }
 
+#[tokio::test]
+async fn sigterm_stops_gracefully_and_removes_the_runtime_dir() {
+    let t = DevTenant::start(&["--tls"]).await;
+    let dir = std::path::PathBuf::from(t.s("ca_file"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    assert!(dir.exists());
+    let status = t.terminate().await;
+    assert_eq!(status.code(), Some(0));
+    assert!(!dir.exists(), "temporary CA and keys are removed on exit");
+}
+
 #[test]
 fn dev_tenant_refuses_a_non_loopback_listen_address() {
     let h = home();

@@ -256,6 +256,20 @@ impl DevTenant {
         (status, headers, r.json().await.expect("ARM answers JSON"))
     }
 
+    /// Sends SIGTERM and waits for the process to exit.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self._child.id().expect("running").to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        tokio::time::timeout(Duration::from_secs(10), self._child.wait())
+            .await
+            .expect("exits within 10 s")
+            .expect("wait")
+    }
+
     pub fn subscriptions_url(&self) -> String {
         format!("{}/subscriptions?api-version=2022-12-01", self.s("arm_url"))
     }
