@@ -190,3 +190,77 @@ async fn unknown_path_is_a_json_404_and_wrong_method_a_405() {
     let r = t.http.get(t.token_url()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn state_file_seeds_ids_secret_users_and_subscriptions() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("tenant.json");
+    std::fs::write(
+        &state,
+        serde_json::json!({
+            "tenant_id": "11111111-2222-3333-4444-555555555555",
+            "domain": "fabrikam.example",
+            "api_client_secret": "a-fixed-secret-for-tests-0123456789",
+            "users": [
+                {"username": "erin@fabrikam.example", "name": "Erin", "subscriptions": [
+                    {"display_name": "Fabrikam Prod", "state": "PastDue", "subscription_id": "99999999-8888-7777-6666-555555555555"}
+                ]},
+                {"username": "frank@fabrikam.example", "subscriptions": 3, "mfa_required": true}
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let t = DevTenant::start(&["--state", state.to_str().unwrap()]).await;
+    assert_eq!(t.s("tenant_id"), "11111111-2222-3333-4444-555555555555");
+    assert_eq!(t.api_secret(), "a-fixed-secret-for-tests-0123456789");
+    assert_eq!(t.info["users"][1]["subscriptions"], 3);
+    assert_eq!(t.info["users"][1]["mfa_required"], true);
+    let body = t
+        .sign_in_as(
+            "erin@fabrikam.example",
+            &format!("openid offline_access {}", t.api_scope()),
+        )
+        .await;
+    let (s, b) = t
+        .obo(
+            body["access_token"].as_str().unwrap(),
+            crate::support::ARM_SCOPE,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, _, subs) = t
+        .arm(&t.subscriptions_url(), b["access_token"].as_str())
+        .await;
+    assert_eq!(
+        subs["value"][0]["subscriptionId"],
+        "99999999-8888-7777-6666-555555555555"
+    );
+    assert_eq!(subs["value"][0]["state"], "PastDue");
+    assert_eq!(
+        subs["value"][0]["tenantId"],
+        "11111111-2222-3333-4444-555555555555"
+    );
+}
+
+#[test]
+fn a_broken_state_file_exits_2_naming_the_file() {
+    let h = home();
+    let state = h.path().join("bad.json");
+    std::fs::write(
+        &state,
+        "{\n  \"users\": [\n    {\"username\": \"no-at-sign\"}\n  ]\n}",
+    )
+    .unwrap();
+    let out = azobo(h.path())
+        .args(["dev-tenant", "--state", state.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.json") && err.contains("no-at-sign"),
+        "{err}"
+    );
+}

@@ -201,6 +201,17 @@ impl DevTenant {
     pub async fn sign_in(&self, user: &str, scope: &str, extra: &[(&str, &str)]) -> Value {
         self.control("auto-approve", json!({"username": self.user(user)}))
             .await;
+        self.redeem_auto_approved(scope, extra).await
+    }
+
+    /// Signs in a user by full UPN.
+    pub async fn sign_in_as(&self, username: &str, scope: &str) -> Value {
+        self.control("auto-approve", json!({"username": username}))
+            .await;
+        self.redeem_auto_approved(scope, &[]).await
+    }
+
+    async fn redeem_auto_approved(&self, scope: &str, extra: &[(&str, &str)]) -> Value {
         let (url, verifier) = self.authorize_url(scope, extra);
         let q = self.follow(&url).await;
         let code = q.get("code").unwrap_or_else(|| panic!("no code in {q:?}"));
