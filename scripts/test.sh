@@ -35,4 +35,4 @@ log "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
 
 log "cargo test"
-cargo test --locked --all-targets
+cargo test --locked
