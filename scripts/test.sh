@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
-command -v cargo >/dev/null || { echo "error: cargo not found; install a Rust toolchain (1.88 or newer) first" >&2; exit 1; }
+command -v cargo >/dev/null || { echo "error: cargo not found; install a Rust toolchain (1.89 or newer) first" >&2; exit 1; }
 
 # Debian packages: Python with venv for MSAL (the dev tenant's independent judge).
 need_apt=()

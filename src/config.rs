@@ -137,8 +137,18 @@ impl Env {
             std::env::vars()
                 .filter(|(k, _)| {
                     k.starts_with("AZOBO_")
-                        || [env_vars::SSL_CERT_FILE, env_vars::NO_COLOR, env_vars::CI]
-                            .contains(&k.as_str())
+                        || [
+                            env_vars::SSL_CERT_FILE,
+                            env_vars::NO_COLOR,
+                            env_vars::CI,
+                            env_vars::BROWSER,
+                            "DISPLAY",
+                            "WAYLAND_DISPLAY",
+                            "SSH_CONNECTION",
+                            "SSH_TTY",
+                            "WSL_DISTRO_NAME",
+                        ]
+                        .contains(&k.as_str())
                 })
                 .collect(),
         )

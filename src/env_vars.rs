@@ -38,3 +38,15 @@ pub const PROFILE_VARS: [&str; 7] = [
     AZOBO_API_SCOPE,
     AZOBO_API_URL,
 ];
+
+/// The API bearer token to use instead of a session (CI); no keyring, no refresh, no browser.
+pub const AZOBO_TOKEN: &str = "AZOBO_TOKEN";
+/// `keyring` (default) or `file` (plaintext, mode 0600, warned about on every use).
+pub const AZOBO_TOKEN_STORE: &str = "AZOBO_TOKEN_STORE";
+/// Which OS keyring to use: `auto` (default), `secret-service` or `keyutils` (Linux).
+pub const AZOBO_KEYRING: &str = "AZOBO_KEYRING";
+/// A command that opens a URL (the URL is its last argument); explicit intent, honoured even in
+/// non-interactive runs.
+pub const AZOBO_BROWSER: &str = "AZOBO_BROWSER";
+/// The conventional browser command, honoured in interactive runs.
+pub const BROWSER: &str = "BROWSER";

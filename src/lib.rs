@@ -13,6 +13,7 @@ pub mod error;
 pub mod http_server;
 pub mod logging;
 pub mod output;
+pub mod store;
 
 use cli::{Cli, Command};
 use config::Env;
