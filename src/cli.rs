@@ -80,6 +80,14 @@ pub enum Command {
     Config(commands::config::Args),
     /// Run a local Entra ID + Azure Resource Manager emulator for trying and testing azobo
     DevTenant(commands::dev_tenant::Args),
+    /// Sign in (browser + PKCE, or device code) and keep the session in the OS keyring
+    Login(commands::login::Args),
+    /// Sign out: remove the session's secrets and metadata
+    Logout(commands::logout::Args),
+    /// Show who is signed in, where, and until when (exit 3 when signed out)
+    Status(commands::status::Args),
+    /// Print an access token for the API, refreshing it if needed (never signs in)
+    Token(commands::token::Args),
 }
 
 #[cfg(test)]

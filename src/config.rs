@@ -127,8 +127,15 @@ pub struct Overrides {
 }
 
 /// A snapshot of the environment variables azobo reads.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Env(BTreeMap<String, String>);
+
+impl fmt::Debug for Env {
+    // Values may be secrets (`AZOBO_TOKEN`): show names only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
 
 impl Env {
     /// Captures the `AZOBO_*` variables and the few others azobo honours from this process.

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod dev_tenant;
 pub mod env_vars;
 pub mod error;
@@ -23,7 +24,12 @@ use output::{Output, Printer};
 /// Runs one parsed command line.
 pub async fn run(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
     let g = &cli.global;
+    let ctx = context::Context::new(env, printer, g);
     let out = match &cli.command {
+        Command::Login(args) => Output::Login(Box::new(commands::login::run(args, &ctx).await?)),
+        Command::Logout(args) => Output::Logout(commands::logout::run(args, &ctx).await?),
+        Command::Status(args) => Output::Status(Box::new(commands::status::run(args, &ctx).await?)),
+        Command::Token(args) => Output::Token(Box::new(commands::token::run(args, &ctx).await?)),
         Command::Config(args) => {
             commands::config::run(args, g.profile.as_deref(), g.config.as_deref(), env)?
         }

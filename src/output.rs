@@ -9,9 +9,11 @@ use comfy_table::{Attribute, Cell, ContentArrangement, Table};
 use serde::Serialize;
 
 use crate::cli::{GlobalArgs, OutputFormat};
+use crate::commands::{login, logout, status, token};
 use crate::config::{Env, Profile};
 use crate::env_vars;
 use crate::error::{Error, Result};
+use crate::store::Storage;
 
 /// What a command returns for the output layer to render.
 #[derive(Debug)]
@@ -22,6 +24,14 @@ pub enum Output {
     Profile(Box<Profile>),
     /// A path (`azobo config path`).
     Path(PathBuf),
+    /// `azobo login`'s result.
+    Login(Box<login::Outcome>),
+    /// `azobo logout`'s result.
+    Logout(Vec<logout::Removed>),
+    /// `azobo status`.
+    Status(Box<status::Status>),
+    /// `azobo token`.
+    Token(Box<token::TokenView>),
 }
 
 /// Writes data to stdout and diagnostics to stderr, honouring `-o`, `-q`, `-v` and `NO_COLOR`.
@@ -30,6 +40,7 @@ pub struct Printer {
     format: OutputFormat,
     quiet: bool,
     stdout_tty: bool,
+    stderr_tty: bool,
     color: bool,
 }
 
@@ -41,6 +52,7 @@ impl Printer {
             format: global.format(),
             quiet: global.quiet,
             stdout_tty,
+            stderr_tty: std::io::stderr().is_terminal(),
             color: stdout_tty && env.get(env_vars::NO_COLOR).is_none(),
         }
     }
@@ -51,6 +63,7 @@ impl Printer {
             format,
             quiet: false,
             stdout_tty,
+            stderr_tty: false,
             color,
         }
     }
@@ -63,6 +76,13 @@ impl Printer {
             Output::Path(p) => match self.format {
                 OutputFormat::Json => self.json(&p.display().to_string())?,
                 _ => format!("{}\n", p.display()),
+            },
+            Output::Login(o) => self.login(o)?,
+            Output::Logout(r) => self.logout(r)?,
+            Output::Status(s) => self.status(s)?,
+            Output::Token(t) => match self.format {
+                OutputFormat::Json => self.json(t.as_ref())?,
+                _ => format!("{}\n", t.access_token),
             },
         };
         write_stdout(&text)
@@ -80,6 +100,23 @@ impl Printer {
         if !self.quiet {
             eprintln!("{message}");
         }
+    }
+
+    /// Something the user must see to go on (a device code), even with `--quiet`.
+    pub fn notice(&self, message: &str) {
+        eprintln!("{message}");
+    }
+
+    /// Awaits `fut` with a spinner on stderr when it is a terminal.
+    pub async fn while_waiting<F: std::future::Future>(&self, message: &str, fut: F) -> F::Output {
+        if self.quiet || !self.stderr_tty {
+            return fut.await;
+        }
+        let bar = indicatif::ProgressBar::new_spinner().with_message(message.to_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        let out = fut.await;
+        bar.finish_and_clear();
+        out
     }
 
     /// A warning on stderr, unless `--quiet`.
@@ -127,6 +164,110 @@ impl Printer {
         t
     }
 
+    fn login(&self, o: &login::Outcome) -> Result<String> {
+        let a = &o.account;
+        self.info(&format!(
+            "Signed in as {} <{}> (tenant {}) on profile `{}`; the session is kept in the {}.",
+            a.name, a.username, a.tenant_id, o.profile, o.storage
+        ));
+        if o.storage == Storage::File {
+            self.warn("tokens are in a plaintext file (mode 0600); anyone who can read your files can use them");
+        }
+        if !o.survives_reboot {
+            self.warn("the kernel keyring forgets the session at reboot; sign in again after one");
+        }
+        match self.format {
+            OutputFormat::Json => self.json(o),
+            OutputFormat::Tsv => Ok(format!(
+                "{}\t{}\t{}\t{}\n",
+                a.username, a.oid, a.tenant_id, o.profile
+            )),
+            OutputFormat::Table => Ok(String::new()),
+        }
+    }
+
+    fn logout(&self, removed: &[logout::Removed]) -> Result<String> {
+        for r in removed {
+            if r.removed.is_empty() {
+                self.info(&format!(
+                    "Profile `{}` was not signed in; nothing to remove.",
+                    r.profile
+                ));
+            } else {
+                self.info(&format!(
+                    "Signed out of profile `{}`: removed {}.",
+                    r.profile,
+                    r.removed.join(", ")
+                ));
+            }
+        }
+        match self.format {
+            OutputFormat::Json => self.json(removed),
+            _ => Ok(String::new()),
+        }
+    }
+
+    fn status(&self, s: &status::Status) -> Result<String> {
+        if matches!(s.storage, Some(Storage::File)) {
+            self.warn("this session's tokens are in a plaintext file (mode 0600)");
+        }
+        if !s.survives_reboot {
+            self.warn("the kernel keyring forgets this session at reboot");
+        }
+        let expiry = s.token_expires_on.map_or_else(String::new, |e| {
+            let left = i128::from(e) - i128::from(crate::client::session::now());
+            let when = rfc3339(e);
+            if left > 0 {
+                format!("{when} (in {} min)", left / 60)
+            } else {
+                format!("{when} (expired; refreshed on next use)")
+            }
+        });
+        let account = match (&s.account, s.env_token) {
+            (Some(a), _) => format!("{} <{}>", a.name, a.username),
+            (None, true) => "AZOBO_TOKEN".to_owned(),
+            (None, false) => String::new(),
+        };
+        let storage = match (s.storage, s.env_token) {
+            (Some(st), _) => st.to_string(),
+            (None, true) => "AZOBO_TOKEN is set; no session is used".to_owned(),
+            (None, false) => String::new(),
+        };
+        let rows: Vec<(&str, String)> = vec![
+            ("Profile", s.profile.clone()),
+            ("Account", account),
+            (
+                "Object ID",
+                s.account
+                    .as_ref()
+                    .map_or_else(String::new, |a| a.oid.clone()),
+            ),
+            (
+                "Tenant",
+                s.account.as_ref().map_or_else(
+                    || s.tenant.clone(),
+                    |a| format!("{} ({})", a.tenant_id, s.tenant),
+                ),
+            ),
+            ("Authority", s.authority.clone()),
+            ("API scope", s.api_scope.clone().unwrap_or_default()),
+            ("API URL", s.api_url.clone()),
+            ("Token expires", expiry),
+            ("Storage", storage),
+        ];
+        Ok(match self.format {
+            OutputFormat::Json => self.json(s)?,
+            OutputFormat::Tsv => rows.iter().map(|(k, v)| format!("{k}\t{v}\n")).collect(),
+            OutputFormat::Table => {
+                let mut t = self.table(&["", ""]);
+                for (k, v) in rows {
+                    t.add_row(vec![k.to_owned(), v]);
+                }
+                format!("{t}\n")
+            }
+        })
+    }
+
     fn profile(&self, p: &Profile) -> Result<String> {
         let rows: Vec<(&str, String)> = vec![
             ("profile", p.name.clone()),
@@ -170,6 +311,18 @@ fn write_stdout(text: &str) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::io("writing to stdout", e)),
     }
+}
+
+/// POSIX seconds as RFC 3339 in UTC.
+pub fn rfc3339(secs: u64) -> String {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -2,3 +2,7 @@
 
 pub mod config;
 pub mod dev_tenant;
+pub mod login;
+pub mod logout;
+pub mod status;
+pub mod token;

@@ -64,6 +64,8 @@ pub struct SessionMeta {
     pub tenant: String,
     /// The CLI app's client id.
     pub client_id: String,
+    /// The token endpoint the refresh token is redeemed at.
+    pub token_endpoint: String,
     /// The API scope signed in for.
     pub api_scope: String,
     /// All scopes requested at sign-in.
@@ -404,6 +406,8 @@ mod tests {
             authority: "https://login.microsoftonline.com".into(),
             tenant: "organizations".into(),
             client_id: "c".into(),
+            token_endpoint: "https://login.microsoftonline.com/organizations/oauth2/v2.0/token"
+                .into(),
             api_scope: "api://x/access_as_user".into(),
             scopes: vec![],
             storage: Storage::File,
