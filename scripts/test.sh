@@ -8,10 +8,14 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 
 command -v cargo >/dev/null || { echo "error: cargo not found; install a Rust toolchain (1.89 or newer) first" >&2; exit 1; }
 
-# Debian packages: Python with venv for MSAL (the dev tenant's independent judge).
+# Debian packages: Python with venv for MSAL (the dev tenant's independent judge), and real
+# secret stores: gnome-keyring on a private D-Bus session, and keyutils for the kernel keyring.
 need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+command -v gnome-keyring-daemon >/dev/null || need_apt+=(gnome-keyring)
+command -v dbus-run-session >/dev/null || need_apt+=(dbus dbus-daemon)
+command -v keyctl >/dev/null || need_apt+=(keyutils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -34,5 +38,12 @@ cargo fmt --all -- --check
 log "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
 
-log "cargo test"
-cargo test --locked
+log "cargo test (in a fresh session keyring, with gnome-keyring on a private D-Bus session)"
+# keyctl gives the tests a session keyring shared by every azobo they start (as a login shell
+# has); dbus-run-session a bus of their own, on which gnome-keyring serves the Secret Service.
+keyctl session azobo-tests dbus-run-session -- bash -c '
+  set -euo pipefail
+  printf "azobo-test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  export AZOBO_TEST_SESSION_KEYRING=1
+  exec cargo test --locked
+' 

@@ -145,7 +145,7 @@ impl Printer {
             .map_err(|e| Error::failure(format!("encoding JSON: {e}")))
     }
 
-    fn table(&self, header: &[&str]) -> Table {
+    fn table(&self, header: Option<&[&str]>) -> Table {
         let mut t = Table::new();
         if self.stdout_tty {
             t.load_preset(UTF8_FULL_CONDENSED)
@@ -153,14 +153,16 @@ impl Printer {
         } else {
             t.load_preset(NOTHING).force_no_tty();
         }
-        t.set_header(header.iter().map(|h| {
-            let c = Cell::new(h);
-            if self.color {
-                c.add_attribute(Attribute::Bold)
-            } else {
-                c
-            }
-        }));
+        if let Some(header) = header {
+            t.set_header(header.iter().map(|h| {
+                let c = Cell::new(h);
+                if self.color {
+                    c.add_attribute(Attribute::Bold)
+                } else {
+                    c
+                }
+            }));
+        }
         t
     }
 
@@ -259,7 +261,7 @@ impl Printer {
             OutputFormat::Json => self.json(s)?,
             OutputFormat::Tsv => rows.iter().map(|(k, v)| format!("{k}\t{v}\n")).collect(),
             OutputFormat::Table => {
-                let mut t = self.table(&["", ""]);
+                let mut t = self.table(None);
                 for (k, v) in rows {
                     t.add_row(vec![k.to_owned(), v]);
                 }
@@ -293,7 +295,7 @@ impl Printer {
                 .map(|(k, v)| format!("{k}\t{v}\t{}\n", source(k)))
                 .collect(),
             OutputFormat::Table => {
-                let mut t = self.table(&["Key", "Value", "Source"]);
+                let mut t = self.table(Some(&["Key", "Value", "Source"]));
                 for (k, v) in &rows {
                     t.add_row(vec![(*k).to_owned(), v.clone(), source(k)]);
                 }

@@ -256,6 +256,7 @@ fn approve(tenant: &Tenant, v: &Valid, p: &Params, username: &str) -> Response {
         return redirect_error(v, &e);
     };
     let code = format!("1.{}", random_token(96));
+    tenant.record_issued(&code);
     // Answering a claims challenge means stepping up: the dev tenant treats it as MFA done.
     let mfa = p.get("claims").is_some_and(|c| !c.trim().is_empty());
     tenant.grants().codes.insert(

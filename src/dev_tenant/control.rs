@@ -64,6 +64,7 @@ pub(crate) fn routes() -> Router<Arc<Tenant>> {
         .route("/_dev/device/decline", post(device_decline))
         .route("/_dev/clock", post(clock))
         .route("/_dev/requests", get(requests))
+        .route("/_dev/issued", get(issued))
         .route("/_dev/reset", post(reset))
 }
 
@@ -316,6 +317,12 @@ async fn clock(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
 
 async fn requests(State(t): State<Arc<Tenant>>) -> Response {
     Json(json!({"requests": t.lock_log().entries()})).into_response()
+}
+
+/// SHA-256 (base64url) of every token and code issued: enough to recognise a leak, useless to
+/// anyone reading it.
+async fn issued(State(t): State<Arc<Tenant>>) -> Response {
+    Json(json!({"sha256": t.issued()})).into_response()
 }
 
 async fn reset(State(t): State<Arc<Tenant>>) -> Response {

@@ -161,7 +161,11 @@ pub(crate) struct Tenant {
     clock_offset: Mutex<Duration>,
     grants: Mutex<Grants>,
     log: Mutex<log::RequestLog>,
+    issued: Mutex<std::collections::HashSet<String>>,
 }
+
+/// Fingerprints kept of issued secrets; beyond this (a load test) new ones are not recorded.
+const ISSUED_CAP: usize = 100_000;
 
 // A poisoned lock only means another request panicked mid-update; the emulator's data stays
 // usable, so recover the guard instead of failing every later request.
@@ -224,6 +228,20 @@ impl Tenant {
             || t.eq_ignore_ascii_case(&dir.domain)
     }
 
+    /// Records the SHA-256 of a secret handed out (token, code), so tests can prove no output
+    /// ever contains one without the tenant ever revealing them.
+    pub(crate) fn record_issued(&self, secret: &str) {
+        let mut set = guard!(self.issued.lock());
+        if set.len() < ISSUED_CAP {
+            set.insert(tokens::grant_key(secret));
+        }
+    }
+
+    /// The fingerprints of everything issued.
+    pub(crate) fn issued(&self) -> Vec<String> {
+        guard!(self.issued.lock()).iter().cloned().collect()
+    }
+
     /// Resets grants, knobs, users and the log to their state at start (keys are kept).
     pub(crate) fn reset(&self) {
         *self.knobs() = Knobs::from_options(&self.options);
@@ -231,6 +249,7 @@ impl Tenant {
         *self.grants() = Grants::default();
         *self.dir_mut() = self.initial_dir.clone();
         self.lock_log().clear();
+        guard!(self.issued.lock()).clear();
     }
 }
 
@@ -418,6 +437,7 @@ pub async fn start(options: Options) -> Result<Running> {
         api_cert,
         grants: Mutex::new(Grants::default()),
         log: Mutex::new(log::RequestLog::default()),
+        issued: Mutex::new(std::collections::HashSet::new()),
         options,
     });
 

@@ -765,6 +765,7 @@ pub(crate) async fn device_code(
         let scope = required(&form, "scope")?;
         scopes::parse(&tenant.dir(), scope)?;
         let device_code = random_token(96);
+        tenant.record_issued(&device_code);
         let user_code = user_code();
         let interval = tenant.options.device_code_interval;
         tenant.grants().devices.insert(

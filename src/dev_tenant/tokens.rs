@@ -199,14 +199,16 @@ fn id_token(
 }
 
 fn sign(tenant: &Tenant, claims: &Value) -> Result<String, AadError> {
-    tenant.keys().current().sign(claims).map_err(|e| {
+    let token = tenant.keys().current().sign(claims).map_err(|e| {
         AadError::new(
             "server_error",
             90_033,
             format!("A transient error has occurred ({e})."),
         )
         .with_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
-    })
+    })?;
+    tenant.record_issued(&token);
+    Ok(token)
 }
 
 /// Builds the token response for `issue`, storing a refresh grant when one is issued.
@@ -226,6 +228,7 @@ pub(crate) fn respond(tenant: &Tenant, issue: &Issue<'_>) -> Result<Value, AadEr
     body["scope"] = json!(issue.scopes.granted(&tenant.dir()));
     if issue.scopes.offline_access {
         let rt = random_token(96);
+        tenant.record_issued(&rt);
         tenant.grants().refresh.insert(
             grant_key(&rt),
             RefreshGrant {

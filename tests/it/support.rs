@@ -322,3 +322,186 @@ pub fn repo_root() -> PathBuf {
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
+
+/// Which secret store a CLI test uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyring {
+    /// gnome-keyring over D-Bus (the test script starts one).
+    SecretService,
+    /// The kernel keyring (the test script runs the tests in a session keyring).
+    Keyutils,
+    /// `--insecure-storage`'s plaintext file.
+    File,
+}
+
+impl Keyring {
+    /// Whether this run has the backend; under CI a missing one fails the test.
+    pub fn available(self) -> bool {
+        let ok = match self {
+            Keyring::SecretService => std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+            Keyring::Keyutils => std::env::var_os("AZOBO_TEST_SESSION_KEYRING").is_some(),
+            Keyring::File => true,
+        };
+        assert!(
+            ok || !in_ci(),
+            "{self:?} is not available in this CI run: run the tests through scripts/test.sh"
+        );
+        if !ok {
+            eprintln!(
+                "skipping: {self:?} is not available (run the tests through scripts/test.sh)"
+            );
+        }
+        ok
+    }
+}
+
+/// A user's shell pointed at a dev tenant: its own HOME, the profile in env vars, the scripted
+/// browser, and one secret store.
+pub struct Shell {
+    pub home: tempfile::TempDir,
+    pub vars: Vec<(String, String)>,
+    /// Every run so far, for the secret scan.
+    pub runs: std::sync::Mutex<Vec<(Vec<String>, Run)>>,
+}
+
+impl Shell {
+    pub fn new(t: &DevTenant, keyring: Keyring) -> Self {
+        let python = std::env::var("AZOBO_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+        let browser = format!(
+            "{python} {}",
+            repo_root().join("tests/support/browser.py").display()
+        );
+        let mut vars = vec![
+            ("AZOBO_AUTHORITY".to_owned(), t.base()),
+            ("AZOBO_TENANT".to_owned(), t.s("tenant_id")),
+            ("AZOBO_CLIENT_ID".to_owned(), t.cli_id()),
+            ("AZOBO_API_SCOPE".to_owned(), t.api_scope()),
+            ("AZOBO_BROWSER".to_owned(), browser),
+            ("CI".to_owned(), "true".to_owned()),
+        ];
+        match keyring {
+            Keyring::SecretService => vars.push(("AZOBO_KEYRING".into(), "secret-service".into())),
+            Keyring::Keyutils => vars.push(("AZOBO_KEYRING".into(), "keyutils".into())),
+            Keyring::File => vars.push(("AZOBO_TOKEN_STORE".into(), "file".into())),
+        }
+        Self {
+            home: home(),
+            vars,
+            runs: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn set(&mut self, k: &str, v: &str) {
+        self.vars.retain(|(n, _)| n != k);
+        self.vars.push((k.to_owned(), v.to_owned()));
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = azobo(self.home.path());
+        c.args(args);
+        for (k, v) in &self.vars {
+            c.env(k, v);
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = self.cmd(args).output().expect("run azobo");
+        let run = Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        self.record(args, &run);
+        run
+    }
+
+    /// Adds output captured elsewhere (a spawned child) to the secret scan.
+    pub fn record(&self, args: &[&str], run: &Run) {
+        self.runs
+            .lock()
+            .unwrap()
+            .push((args.iter().map(|s| (*s).to_owned()).collect(), run.clone()));
+    }
+
+    /// Asserts that no output of any run so far holds a token or code the tenant issued; only
+    /// `azobo token`'s stdout may (that is its job).
+    pub async fn assert_no_secrets(&self, t: &DevTenant) {
+        let v: Value = t
+            .http
+            .get(format!("{}/issued", t.s("control_url")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let issued: std::collections::HashSet<String> = v["sha256"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap().to_owned())
+            .collect();
+        assert!(!issued.is_empty(), "the tenant issued something");
+        let runs = self.runs.lock().unwrap();
+        for (args, run) in runs.iter() {
+            let token_cmd = args.first().is_some_and(|a| a == "token");
+            let streams: Vec<(&str, &str)> = if token_cmd {
+                vec![("stderr", &run.stderr)]
+            } else {
+                vec![("stdout", &run.stdout), ("stderr", &run.stderr)]
+            };
+            for (name, text) in streams {
+                for word in text
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+                    .filter(|w| w.len() >= 20)
+                {
+                    let hash = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .encode(<sha2::Sha256 as sha2::Digest>::digest(word.as_bytes()));
+                    assert!(
+                        !issued.contains(&hash),
+                        "`azobo {}` put an issued secret on {name}",
+                        args.join(" ")
+                    );
+                }
+            }
+        }
+    }
+
+    pub fn sessions(&self) -> PathBuf {
+        self.home.path().join(".local/share/azobo/sessions")
+    }
+
+    /// Signs in and asserts it worked.
+    pub fn login(&self) -> Run {
+        let r = self.run(&["login"]);
+        assert_eq!(r.code, Some(0), "login failed: {}", r.stderr);
+        r
+    }
+}
+
+/// The outcome of one azobo run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts a failure with `code`, nothing on stdout, and a one-line `error:` (plus hint).
+    pub fn assert_fails(&self, code: i32, needle: &str) {
+        assert_eq!(self.code, Some(code), "stderr: {}", self.stderr);
+        assert!(
+            self.stdout.is_empty(),
+            "stdout must be empty on failure: {}",
+            self.stdout
+        );
+        let first = self
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("no error line: {}", self.stderr));
+        assert!(first.contains(needle), "`{needle}` not in: {first}");
+    }
+}

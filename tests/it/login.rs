@@ -1,0 +1,473 @@
+//! `azobo login`, `status`, `token`, `logout` against the dev tenant, with a scripted browser and
+//! real secret stores.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+
+use crate::support::{DevTenant, Keyring, Shell};
+
+async fn tenant() -> DevTenant {
+    DevTenant::start(&["--auto-approve", "alice@contoso.example"]).await
+}
+
+fn full_cycle(keyring: Keyring) -> impl std::future::Future<Output = ()> {
+    async move {
+        if !keyring.available() {
+            return;
+        }
+        let t = tenant().await;
+        let sh = Shell::new(&t, keyring);
+        let login = sh.login();
+        assert!(
+            login.stdout.is_empty(),
+            "login prints data only with -o: {}",
+            login.stdout
+        );
+        assert!(
+            login
+                .stderr
+                .contains("Signed in as Alice Smith <alice@contoso.example>"),
+            "{}",
+            login.stderr
+        );
+        assert!(
+            login.stderr.contains("Sign in at: "),
+            "the URL is always printed"
+        );
+
+        let status = sh.run(&["status", "--json"]);
+        assert_eq!(status.code, Some(0), "{}", status.stderr);
+        let s: Value = serde_json::from_str(&status.stdout).unwrap();
+        assert_eq!(s["account"]["username"], "alice@contoso.example");
+        assert_eq!(s["account"]["tenant_id"], t.s("tenant_id"));
+        assert_eq!(s["apiScope"], t.api_scope());
+        assert!(s["tokenExpiresOn"].as_u64().unwrap() > 0);
+        assert_eq!(s["refreshable"], true);
+
+        let token = sh.run(&["token"]);
+        assert_eq!(token.code, Some(0), "{}", token.stderr);
+        let at = token.stdout.trim_end_matches('\n');
+        assert_eq!(token.stdout.lines().count(), 1);
+        assert_eq!(crate::support::claims(at)["aud"], t.api_id());
+        let json = sh.run(&["token", "--json"]);
+        let j: Value = serde_json::from_str(&json.stdout).unwrap();
+        assert_eq!(j["accessToken"], at);
+        assert_eq!(j["tokenType"], "Bearer");
+        assert!(
+            j["expiresOn"].as_str().unwrap().ends_with('Z'),
+            "RFC 3339 in UTC"
+        );
+        assert!(j["expires_on"].as_u64().unwrap() > 1_700_000_000);
+
+        // Nothing on disk holds a token in the clear (except the opted-in plaintext file).
+        for entry in std::fs::read_dir(sh.sessions()).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+                assert!(
+                    mode == 0o600 || path.extension().is_some_and(|e| e == "lock"),
+                    "{} is {mode:o}",
+                    path.display()
+                );
+            }
+            let plaintext_store =
+                keyring == Keyring::File && path.to_string_lossy().ends_with(".tokens.json");
+            if !plaintext_store {
+                assert!(
+                    !bytes.windows(40).any(|w| w == &at.as_bytes()[..40]),
+                    "{} holds the token in the clear",
+                    path.display()
+                );
+            }
+        }
+
+        let logout = sh.run(&["logout"]);
+        assert_eq!(logout.code, Some(0));
+        assert!(
+            logout.stderr.contains("Signed out of profile `default`"),
+            "{}",
+            logout.stderr
+        );
+        sh.run(&["status"]).assert_fails(3, "not signed in");
+        sh.run(&["token"]).assert_fails(3, "not signed in");
+        let again = sh.run(&["logout"]);
+        assert_eq!(again.code, Some(0), "logout is idempotent");
+        assert!(again.stderr.contains("was not signed in"));
+        sh.assert_no_secrets(&t).await;
+    }
+}
+
+#[tokio::test]
+async fn login_status_token_logout_with_secret_service() {
+    full_cycle(Keyring::SecretService).await;
+}
+
+#[tokio::test]
+async fn login_status_token_logout_with_the_kernel_keyring() {
+    full_cycle(Keyring::Keyutils).await;
+}
+
+#[tokio::test]
+async fn insecure_storage_works_and_warns_on_every_use() {
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.vars.retain(|(k, _)| k != "AZOBO_TOKEN_STORE");
+    let r = sh.run(&["login", "--insecure-storage"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("warning: tokens are in a plaintext file"),
+        "{}",
+        r.stderr
+    );
+    let s = sh.run(&["status"]);
+    assert!(
+        s.stderr.contains("warning:") && s.stderr.contains("plaintext"),
+        "{}",
+        s.stderr
+    );
+    let file = sh.sessions().join("default.tokens.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_broken_secret_service_fails_closed_naming_the_way_out() {
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::SecretService);
+    sh.set(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/azobo-test-bus",
+    );
+    let r = sh.run(&["login"]);
+    r.assert_fails(1, "no working OS keyring");
+    assert!(
+        r.stderr.contains("Secret Service")
+            && r.stderr.contains("--insecure-storage")
+            && r.stderr.contains("AZOBO_TOKEN"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !sh.sessions().join("default.json").exists(),
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn non_interactive_login_without_a_browser_command_fails_at_once() {
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.vars.retain(|(k, _)| k != "AZOBO_BROWSER");
+    sh.set("BROWSER", "/nonexistent/should-never-run");
+    let r = sh.run(&["login"]);
+    r.assert_fails(3, "--device-code");
+    assert!(
+        t.requests().await.iter().all(|e| e["path"]
+            .as_str()
+            .is_some_and(|p| !p.ends_with("/authorize"))),
+        "no sign-in was started"
+    );
+}
+
+#[tokio::test]
+async fn device_code_login_waits_for_approval() {
+    let t = tenant().await;
+    let sh = Shell::new(&t, Keyring::File);
+    let mut child = sh
+        .cmd(&["login", "--device-code"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(code) = line.split("enter the code ").nth(1) {
+                let _ = tx.send(
+                    code.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let code =
+        tokio::task::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(30)))
+            .await
+            .unwrap()
+            .expect("the device code message on stderr");
+    t.control(
+        "device/approve",
+        json!({"user_code": code, "username": "bob@contoso.example"}),
+    )
+    .await;
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let err = reader.join().unwrap();
+    sh.record(
+        &["login", "--device-code"],
+        &crate::support::Run {
+            code: status.code(),
+            stdout: String::new(),
+            stderr: err.clone(),
+        },
+    );
+    assert!(status.success(), "{err}");
+    assert!(err.contains("Signed in as Bob Jones"), "{err}");
+    assert!(
+        sh.run(&["status", "--json"])
+            .stdout
+            .contains("bob@contoso.example")
+    );
+    sh.assert_no_secrets(&t).await;
+}
+
+#[tokio::test]
+async fn declined_device_code_exits_4() {
+    let t = tenant().await;
+    let sh = Shell::new(&t, Keyring::File);
+    let mut child = sh
+        .cmd(&["login", "--device-code"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let code = loop {
+        let line = lines.next().expect("stderr line").unwrap();
+        if let Some(c) = line.split("enter the code ").nth(1) {
+            break c.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    t.control("device/decline", json!({"user_code": code}))
+        .await;
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(4));
+}
+
+fn plaintext_refresh_token(sh: &Shell) -> String {
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(sh.sessions().join("default.tokens.json")).unwrap())
+            .unwrap();
+    v["refresh_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn stale_token_is_refreshed_and_the_refresh_token_rotated() {
+    let t = tenant().await;
+    t.control("token-lifetime", json!({"seconds": 120})).await;
+    let sh = Shell::new(&t, Keyring::File);
+    sh.login();
+    let rt1 = plaintext_refresh_token(&sh);
+    let first = sh.run(&["token"]);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let rt2 = plaintext_refresh_token(&sh);
+    assert_ne!(rt1, rt2, "the rotated refresh token replaced the old one");
+    let refreshes = t
+        .requests()
+        .await
+        .iter()
+        .filter(|e| e["grant_type"] == "refresh_token" && e["status"] == 200)
+        .count();
+    assert_eq!(
+        refreshes, 1,
+        "a token with under 5 minutes left is refreshed"
+    );
+    t.control("token-lifetime", json!({"seconds": 3600})).await;
+    let second = sh.run(&["token"]);
+    let third = sh.run(&["token"]);
+    assert_ne!(first.stdout, second.stdout);
+    assert_eq!(
+        second.stdout, third.stdout,
+        "a fresh token comes from the cache"
+    );
+    sh.assert_no_secrets(&t).await;
+}
+
+#[tokio::test]
+async fn parallel_processes_refresh_once_and_share_the_result() {
+    let t = tenant().await;
+    t.control("token-lifetime", json!({"seconds": 60})).await;
+    let sh = Shell::new(&t, Keyring::File);
+    sh.login();
+    t.control("token-lifetime", json!({"seconds": 3600})).await;
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            sh.cmd(&["token"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for o in &outs {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(
+        outs.windows(2).all(|w| w[0].stdout == w[1].stdout),
+        "all four got the one refreshed token"
+    );
+    let refreshes = t
+        .requests()
+        .await
+        .iter()
+        .filter(|e| e["grant_type"] == "refresh_token")
+        .count();
+    assert_eq!(
+        refreshes, 1,
+        "the lock and re-read let one process refresh for all"
+    );
+    assert_eq!(sh.run(&["token"]).code, Some(0), "the session survived");
+}
+
+#[tokio::test]
+async fn refused_refresh_exits_3_with_the_aadsts_code_and_forgets_the_refresh_token() {
+    let t = tenant().await;
+    let sh = Shell::new(&t, Keyring::File);
+    sh.login();
+    t.control("users/alice@contoso.example/revoke", json!({}))
+        .await;
+    let r = sh.run(&["token", "--force-refresh"]);
+    r.assert_fails(3, "AADSTS50173");
+    assert!(r.stderr.contains("trace id"), "{}", r.stderr);
+    assert!(r.stderr.contains("azobo login"));
+    let before = t.requests().await.len();
+    sh.run(&["token", "--force-refresh"])
+        .assert_fails(3, "no refresh token");
+    assert_eq!(
+        t.requests().await.len(),
+        before,
+        "no second round trip for a refused token"
+    );
+    sh.assert_no_secrets(&t).await;
+}
+
+#[tokio::test]
+async fn azobo_token_env_overrides_sessions() {
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.set("AZOBO_TOKEN", "ci-provided-token");
+    let r = sh.run(&["token"]);
+    assert_eq!(r.stdout, "ci-provided-token\n");
+    sh.run(&["login"]).assert_fails(2, "AZOBO_TOKEN");
+    sh.run(&["logout"]).assert_fails(2, "AZOBO_TOKEN");
+    let s = sh.run(&["status", "--json"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&s.stdout).unwrap()["envToken"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn sign_in_error_redirect_exits_with_its_class() {
+    let t = tenant().await;
+    let sh = Shell::new(&t, Keyring::File);
+    t.control("deny-next-sign-in", json!({"error": "access_denied"}))
+        .await;
+    sh.run(&["login"]).assert_fails(4, "access_denied");
+    t.control(
+        "deny-next-sign-in",
+        json!({"error": "interaction_required"}),
+    )
+    .await;
+    sh.run(&["login"]).assert_fails(3, "interaction_required");
+}
+
+#[tokio::test]
+async fn listener_ignores_stray_requests_until_the_real_redirect() {
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    let log = sh.home.path().join("browser.log");
+    sh.set("SCRIPTED_BROWSER_MODE", "stray");
+    sh.set("SCRIPTED_BROWSER_LOG", log.to_str().unwrap());
+    sh.login();
+    sh.assert_no_secrets(&t).await;
+    let log = std::fs::read_to_string(log).unwrap();
+    let statuses: Vec<&str> = log.lines().map(|l| l.rsplit(' ').next().unwrap()).collect();
+    assert_eq!(statuses, vec!["404", "400", "400", "405", "200"], "{log}");
+}
+
+#[tokio::test]
+async fn listener_answers_on_ipv6_loopback_too() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipping: this host has no IPv6 loopback");
+        return;
+    }
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.set("SCRIPTED_BROWSER_MODE", "ipv6");
+    sh.login();
+}
+
+#[tokio::test]
+async fn listener_gives_up_after_the_timeout_and_a_busy_port_is_a_clear_error() {
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.set("SCRIPTED_BROWSER_MODE", "ignore");
+    sh.run(&["login", "--timeout", "1"])
+        .assert_fails(3, "no sign-in arrived within 1 s");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    sh.run(&["login", "--port", &port])
+        .assert_fails(2, &format!("port {port}"));
+}
+
+#[tokio::test]
+async fn a_failing_browser_in_a_non_interactive_run_does_not_hang() {
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.set("SCRIPTED_BROWSER_MODE", "fail");
+    let r = sh.run(&["login"]);
+    r.assert_fails(3, "--device-code");
+    assert!(r.stderr.contains("cannot open a browser"), "{}", r.stderr);
+}
+
+#[tokio::test]
+async fn no_secret_reaches_any_output_even_at_trace_level() {
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.set("AZOBO_LOG", "trace");
+    t.control("token-lifetime", json!({"seconds": 60})).await;
+    let mut outputs = vec![sh.run(&["login", "-vvv"])];
+    outputs.push(sh.run(&["status", "-vvv"]));
+    outputs.push(sh.run(&["token", "-vvv", "--json"]));
+    let token: Value = serde_json::from_str(&outputs[2].stdout).unwrap();
+    let at = token["accessToken"].as_str().unwrap().to_owned();
+    let rt = plaintext_refresh_token(&sh);
+    outputs.push(sh.run(&["logout", "-vvv"]));
+    for (i, o) in outputs.iter().enumerate() {
+        assert!(!o.stderr.contains(&rt), "run {i} logged the refresh token");
+        assert!(!o.stderr.contains(&at), "run {i} logged the access token");
+        if i != 2 {
+            assert!(!o.stdout.contains(&at), "run {i} printed the access token");
+        }
+    }
+    sh.assert_no_secrets(&t).await;
+}
