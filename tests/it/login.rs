@@ -12,94 +12,92 @@ async fn tenant() -> DevTenant {
     DevTenant::start(&["--auto-approve", "alice@contoso.example"]).await
 }
 
-fn full_cycle(keyring: Keyring) -> impl std::future::Future<Output = ()> {
-    async move {
-        if !keyring.available() {
-            return;
-        }
-        let t = tenant().await;
-        let sh = Shell::new(&t, keyring);
-        let login = sh.login();
-        assert!(
-            login.stdout.is_empty(),
-            "login prints data only with -o: {}",
-            login.stdout
-        );
-        assert!(
-            login
-                .stderr
-                .contains("Signed in as Alice Smith <alice@contoso.example>"),
-            "{}",
-            login.stderr
-        );
-        assert!(
-            login.stderr.contains("Sign in at: "),
-            "the URL is always printed"
-        );
-
-        let status = sh.run(&["status", "--json"]);
-        assert_eq!(status.code, Some(0), "{}", status.stderr);
-        let s: Value = serde_json::from_str(&status.stdout).unwrap();
-        assert_eq!(s["account"]["username"], "alice@contoso.example");
-        assert_eq!(s["account"]["tenant_id"], t.s("tenant_id"));
-        assert_eq!(s["apiScope"], t.api_scope());
-        assert!(s["tokenExpiresOn"].as_u64().unwrap() > 0);
-        assert_eq!(s["refreshable"], true);
-
-        let token = sh.run(&["token"]);
-        assert_eq!(token.code, Some(0), "{}", token.stderr);
-        let at = token.stdout.trim_end_matches('\n');
-        assert_eq!(token.stdout.lines().count(), 1);
-        assert_eq!(crate::support::claims(at)["aud"], t.api_id());
-        let json = sh.run(&["token", "--json"]);
-        let j: Value = serde_json::from_str(&json.stdout).unwrap();
-        assert_eq!(j["accessToken"], at);
-        assert_eq!(j["tokenType"], "Bearer");
-        assert!(
-            j["expiresOn"].as_str().unwrap().ends_with('Z'),
-            "RFC 3339 in UTC"
-        );
-        assert!(j["expires_on"].as_u64().unwrap() > 1_700_000_000);
-
-        // Nothing on disk holds a token in the clear (except the opted-in plaintext file).
-        for entry in std::fs::read_dir(sh.sessions()).unwrap() {
-            let path = entry.unwrap().path();
-            let bytes = std::fs::read(&path).unwrap();
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt as _;
-                let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-                assert!(
-                    mode == 0o600 || path.extension().is_some_and(|e| e == "lock"),
-                    "{} is {mode:o}",
-                    path.display()
-                );
-            }
-            let plaintext_store =
-                keyring == Keyring::File && path.to_string_lossy().ends_with(".tokens.json");
-            if !plaintext_store {
-                assert!(
-                    !bytes.windows(40).any(|w| w == &at.as_bytes()[..40]),
-                    "{} holds the token in the clear",
-                    path.display()
-                );
-            }
-        }
-
-        let logout = sh.run(&["logout"]);
-        assert_eq!(logout.code, Some(0));
-        assert!(
-            logout.stderr.contains("Signed out of profile `default`"),
-            "{}",
-            logout.stderr
-        );
-        sh.run(&["status"]).assert_fails(3, "not signed in");
-        sh.run(&["token"]).assert_fails(3, "not signed in");
-        let again = sh.run(&["logout"]);
-        assert_eq!(again.code, Some(0), "logout is idempotent");
-        assert!(again.stderr.contains("was not signed in"));
-        sh.assert_no_secrets(&t).await;
+async fn full_cycle(keyring: Keyring) {
+    if !keyring.available() {
+        return;
     }
+    let t = tenant().await;
+    let sh = Shell::new(&t, keyring);
+    let login = sh.login();
+    assert!(
+        login.stdout.is_empty(),
+        "login prints data only with -o: {}",
+        login.stdout
+    );
+    assert!(
+        login
+            .stderr
+            .contains("Signed in as Alice Smith <alice@contoso.example>"),
+        "{}",
+        login.stderr
+    );
+    assert!(
+        login.stderr.contains("Sign in at: "),
+        "the URL is always printed"
+    );
+
+    let status = sh.run(&["status", "--json"]);
+    assert_eq!(status.code, Some(0), "{}", status.stderr);
+    let s: Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(s["account"]["username"], "alice@contoso.example");
+    assert_eq!(s["account"]["tenant_id"], t.s("tenant_id"));
+    assert_eq!(s["apiScope"], t.api_scope());
+    assert!(s["tokenExpiresOn"].as_u64().unwrap() > 0);
+    assert_eq!(s["refreshable"], true);
+
+    let token = sh.run(&["token"]);
+    assert_eq!(token.code, Some(0), "{}", token.stderr);
+    let at = token.stdout.trim_end_matches('\n');
+    assert_eq!(token.stdout.lines().count(), 1);
+    assert_eq!(crate::support::claims(at)["aud"], t.api_id());
+    let json = sh.run(&["token", "--json"]);
+    let j: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(j["accessToken"], at);
+    assert_eq!(j["tokenType"], "Bearer");
+    assert!(
+        j["expiresOn"].as_str().unwrap().ends_with('Z'),
+        "RFC 3339 in UTC"
+    );
+    assert!(j["expires_on"].as_u64().unwrap() > 1_700_000_000);
+
+    // Nothing on disk holds a token in the clear (except the opted-in plaintext file).
+    for entry in std::fs::read_dir(sh.sessions()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert!(
+                mode == 0o600 || path.extension().is_some_and(|e| e == "lock"),
+                "{} is {mode:o}",
+                path.display()
+            );
+        }
+        let plaintext_store =
+            keyring == Keyring::File && path.to_string_lossy().ends_with(".tokens.json");
+        if !plaintext_store {
+            assert!(
+                !bytes.windows(40).any(|w| w == &at.as_bytes()[..40]),
+                "{} holds the token in the clear",
+                path.display()
+            );
+        }
+    }
+
+    let logout = sh.run(&["logout"]);
+    assert_eq!(logout.code, Some(0));
+    assert!(
+        logout.stderr.contains("Signed out of profile `default`"),
+        "{}",
+        logout.stderr
+    );
+    sh.run(&["status"]).assert_fails(3, "not signed in");
+    sh.run(&["token"]).assert_fails(3, "not signed in");
+    let again = sh.run(&["logout"]);
+    assert_eq!(again.code, Some(0), "logout is idempotent");
+    assert!(again.stderr.contains("was not signed in"));
+    sh.assert_no_secrets(&t).await;
 }
 
 #[tokio::test]
