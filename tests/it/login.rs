@@ -469,3 +469,45 @@ async fn no_secret_reaches_any_output_even_at_trace_level() {
     }
     sh.assert_no_secrets(&t).await;
 }
+
+#[tokio::test]
+async fn ctrl_c_while_waiting_exits_130_and_closes_the_port() {
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.set("SCRIPTED_BROWSER_MODE", "ignore");
+    let mut child = sh
+        .cmd(&["login"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let port: u16 = loop {
+        let line = lines.next().expect("a waiting line").unwrap();
+        if let Some(rest) = line.split("redirect to localhost:").nth(1) {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "listening while waiting"
+    );
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the port is closed"
+    );
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs the benchmarks with the same real secret stores the tests use (see scripts/test.sh) and
+# prints their figures. Everything stays on loopback; each benchmark stops by itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export AZOBO_TEST_PYTHON="${AZOBO_TEST_PYTHON:-$PWD/.venv/bin/python}"
+[ -x "$AZOBO_TEST_PYTHON" ] || AZOBO_TEST_PYTHON=python3
+cargo bench --locked --no-run >/dev/null
+keyctl session azobo-bench dbus-run-session -- bash -c '
+  set -euo pipefail
+  printf "azobo-bench-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  export AZOBO_TEST_SESSION_KEYRING=1
+  cargo bench --locked --bench cli_latency
+  cargo bench --locked --bench dev_tenant_load
+' 2>&1 | grep -v "Failed to set fd limit"
