@@ -84,6 +84,8 @@ pub enum Command {
     Login(commands::login::Args),
     /// Sign out: remove the session's secrets and metadata
     Logout(commands::logout::Args),
+    /// Run the protected API: validate tokens, exchange them On-Behalf-Of the user, list ARM subscriptions
+    ServeApi(Box<commands::serve_api::Args>),
     /// Show who is signed in, where, and until when (exit 3 when signed out)
     Status(commands::status::Args),
     /// Print an access token for the API, refreshing it if needed (never signs in)

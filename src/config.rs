@@ -154,6 +154,7 @@ impl Env {
                             "SSH_CONNECTION",
                             "SSH_TTY",
                             "WSL_DISTRO_NAME",
+                            "AZURE_FEDERATED_TOKEN_FILE",
                         ]
                         .contains(&k.as_str())
                 })

@@ -3,6 +3,7 @@
 //!
 //! The library holds everything; `main.rs` only parses, runs and maps errors to exit codes.
 
+pub mod api;
 pub mod cli;
 pub mod client;
 pub mod commands;
@@ -29,6 +30,17 @@ pub async fn run(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
         Command::Login(args) => Output::Login(Box::new(commands::login::run(args, &ctx).await?)),
         Command::Logout(args) => Output::Logout(commands::logout::run(args, &ctx).await?),
         Command::Status(args) => Output::Status(Box::new(commands::status::run(args, &ctx).await?)),
+        Command::ServeApi(args) => {
+            commands::serve_api::run(
+                args,
+                env,
+                g.profile.as_deref(),
+                g.config.as_deref(),
+                printer,
+            )
+            .await?;
+            Output::Nothing
+        }
         Command::Token(args) => Output::Token(Box::new(commands::token::run(args, &ctx).await?)),
         Command::Config(args) => {
             commands::config::run(args, g.profile.as_deref(), g.config.as_deref(), env)?

@@ -12,7 +12,13 @@ use azobo::output::Printer;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = Env::from_process();
-    azobo::logging::init(cli.global.verbose, cli.global.quiet, &env);
+    let server = match &cli.command {
+        azobo::cli::Command::ServeApi(a) => {
+            Some(a.log_format == azobo::commands::serve_api::LogFormat::Json)
+        }
+        _ => None,
+    };
+    azobo::logging::init(cli.global.verbose, cli.global.quiet, &env, server);
     let printer = Printer::new(&cli.global, &env);
     let result = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

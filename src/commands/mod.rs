@@ -4,5 +4,6 @@ pub mod config;
 pub mod dev_tenant;
 pub mod login;
 pub mod logout;
+pub mod serve_api;
 pub mod status;
 pub mod token;

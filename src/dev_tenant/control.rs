@@ -65,6 +65,7 @@ pub(crate) fn routes() -> Router<Arc<Tenant>> {
         .route("/_dev/clock", post(clock))
         .route("/_dev/requests", get(requests))
         .route("/_dev/issued", get(issued))
+        .route("/_dev/sign", post(sign))
         .route("/_dev/reset", post(reset))
 }
 
@@ -323,6 +324,39 @@ async fn requests(State(t): State<Arc<Tenant>>) -> Response {
 /// anyone reading it.
 async fn issued(State(t): State<Arc<Tenant>>) -> Response {
     Json(json!({"sha256": t.issued()})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignRequest {
+    claims: serde_json::Value,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+/// Signs arbitrary claims with the current key: lets tests of a resource server craft expired,
+/// misdirected or scope-less tokens that are otherwise perfectly signed. `kid` overrides the
+/// header's key id (to present an unknown one).
+async fn sign(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
+    let r: SignRequest = parse!(b);
+    if !r.claims.is_object() {
+        return bad("`claims` must be an object");
+    }
+    let signed = t
+        .keys()
+        .current()
+        .sign_with_kid(&r.claims, r.kid.as_deref());
+    match signed {
+        Ok(token) => {
+            t.record_issued(&token);
+            Json(json!({"token": token})).into_response()
+        }
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": e.to_string()})),
+        )
+            .into_response(),
+    }
 }
 
 async fn reset(State(t): State<Arc<Tenant>>) -> Response {

@@ -72,10 +72,16 @@ impl SigningKey {
 
     /// Signs `claims` as an RS256 JWT with Entra's header (`typ`, `alg`, `x5t`, `kid`).
     pub(crate) fn sign(&self, claims: &Value) -> Result<String> {
+        self.sign_with_kid(claims, None)
+    }
+
+    /// As `sign`, with another `kid` in the header when given.
+    pub(crate) fn sign_with_kid(&self, claims: &Value, kid: Option<&str>) -> Result<String> {
+        let kid = kid.unwrap_or(&self.kid).to_owned();
         let mut header = Header::new(Algorithm::RS256);
         header.typ = Some("JWT".to_owned());
-        header.kid = Some(self.kid.clone());
-        header.x5t = Some(self.kid.clone());
+        header.x5t = Some(kid.clone());
+        header.kid = Some(kid);
         jsonwebtoken::encode(&header, claims, &self.encoding)
             .map_err(|e| Error::failure(format!("signing a token: {e}")))
     }

@@ -1,0 +1,317 @@
+//! The On-Behalf-Of exchange: the caller's token for an ARM token, at the token endpoint of the
+//! caller's own tenant. Results are cached by SHA-256 of assertion and scope until five minutes
+//! before they expire (bounded, moka), and concurrent requests with the same assertion share one
+//! exchange. Failures are classified by AADSTS code.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use moka::Expiry;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::Digest as _;
+
+use super::error::ApiError;
+use super::metrics::Metrics;
+use super::settings::{Credential, Settings};
+use crate::client::entra::{EntraError, source_chain};
+
+/// Cached tokens are dropped this long before they expire.
+const MARGIN: Duration = Duration::from_secs(300);
+/// Most entries kept.
+const CAPACITY: u64 = 50_000;
+/// Time one exchange may take.
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// An ARM access token.
+pub struct ArmToken {
+    /// The bearer token.
+    pub secret: String,
+    expires_at: Instant,
+}
+
+struct UntilExpiry;
+
+impl Expiry<String, Arc<ArmToken>> for UntilExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        value: &Arc<ArmToken>,
+        created_at: Instant,
+    ) -> Option<Duration> {
+        Some(
+            value
+                .expires_at
+                .saturating_duration_since(created_at)
+                .saturating_sub(MARGIN),
+        )
+    }
+}
+
+/// The exchanger and its cache.
+pub struct Obo {
+    http: reqwest::Client,
+    cache: moka::future::Cache<String, Arc<ArmToken>>,
+}
+
+#[derive(Deserialize)]
+struct TokenOk {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+fn key(assertion: &str, scope: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(
+        format!("{scope}\n{assertion}").as_bytes(),
+    ))
+}
+
+impl Obo {
+    /// A new exchanger.
+    pub fn new(http: reqwest::Client) -> Self {
+        Self {
+            http,
+            cache: moka::future::Cache::builder()
+                .max_capacity(CAPACITY)
+                .expire_after(UntilExpiry)
+                .build(),
+        }
+    }
+
+    /// An ARM token for the caller, from the cache or one shared exchange.
+    pub async fn arm_token(
+        &self,
+        settings: &Settings,
+        metrics: &Metrics,
+        assertion: &str,
+        tid: &str,
+        correlation_id: &str,
+    ) -> Result<Arc<ArmToken>, ApiError> {
+        let k = key(assertion, &settings.arm_scope);
+        if let Some(t) = self.cache.get(&k).await {
+            metrics.obo_hit();
+            return Ok(t);
+        }
+        self.cache
+            .try_get_with(k, async {
+                metrics.obo_miss();
+                self.exchange(settings, assertion, tid, correlation_id)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .map_err(|e: Arc<ApiError>| {
+                let kind = match e.as_ref() {
+                    ApiError::Unavailable(_) => "idp_unavailable",
+                    ApiError::Timeout(_) => "idp_timeout",
+                    ApiError::ServerCredential(_) => "idp_credential_rejected",
+                    _ => "obo_refused",
+                };
+                metrics.upstream_error(kind);
+                (*e).clone()
+            })
+    }
+
+    fn client_assertion(
+        settings: &Settings,
+        token_endpoint: &str,
+        key: &jsonwebtoken::EncodingKey,
+        x5t_s256: &str,
+    ) -> Result<String, ApiError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.x5t_s256 = Some(x5t_s256.to_owned());
+        let claims = json!({
+            "aud": token_endpoint, "iss": settings.client_id, "sub": settings.client_id,
+            "jti": uuid::Uuid::new_v4().to_string(), "nbf": now, "iat": now, "exp": now + 600,
+        });
+        jsonwebtoken::encode(&header, &claims, key).map_err(|e| {
+            ApiError::ServerCredential(format!("signing the client assertion failed: {e}"))
+        })
+    }
+
+    async fn exchange(
+        &self,
+        settings: &Settings,
+        assertion: &str,
+        tid: &str,
+        correlation_id: &str,
+    ) -> Result<ArmToken, ApiError> {
+        // The exchange goes to the caller's own tenant.
+        let token_endpoint = format!("{}/oauth2/v2.0/token", settings.tenant_authority(tid));
+        let mut form: Vec<(&str, String)> = vec![
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:jwt-bearer".into(),
+            ),
+            ("requested_token_use", "on_behalf_of".into()),
+            ("client_id", settings.client_id.clone()),
+            ("assertion", assertion.to_owned()),
+            ("scope", settings.arm_scope.clone()),
+        ];
+        match &settings.credential {
+            Credential::Secret(s) => form.push(("client_secret", s.clone())),
+            Credential::Certificate { key, x5t_s256 } => {
+                form.push((
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+                ));
+                form.push((
+                    "client_assertion",
+                    Self::client_assertion(settings, &token_endpoint, key, x5t_s256)?,
+                ));
+            }
+            Credential::Federated(path) => {
+                let t = std::fs::read_to_string(path).map_err(|e| {
+                    ApiError::ServerCredential(format!("reading the federated token file: {e}"))
+                })?;
+                form.push((
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+                ));
+                form.push(("client_assertion", t.trim().to_owned()));
+            }
+        }
+        let started = Instant::now();
+        let resp = self
+            .http
+            .post(&token_endpoint)
+            .header("client-request-id", correlation_id)
+            .header("return-client-request-id", "true")
+            .timeout(EXCHANGE_TIMEOUT)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.is_timeout() {
+                    ApiError::Timeout(format!(
+                        "the identity platform did not answer within {} s",
+                        EXCHANGE_TIMEOUT.as_secs()
+                    ))
+                } else {
+                    tracing::warn!(correlation_id, "OBO exchange: {}", source_chain(&e));
+                    ApiError::Unavailable("the identity platform is unreachable".into())
+                }
+            })?;
+        let status = resp.status();
+        let body = resp.bytes().await.map_err(|_| {
+            ApiError::Unavailable("the identity platform's answer was cut off".into())
+        })?;
+        if status.is_success() {
+            let ok: TokenOk = serde_json::from_slice(&body).map_err(|_| {
+                ApiError::Unavailable(
+                    "the identity platform sent an unreadable token response".into(),
+                )
+            })?;
+            let lifetime = Duration::from_secs(ok.expires_in.unwrap_or(3600));
+            return Ok(ArmToken {
+                secret: ok.access_token,
+                expires_at: started + lifetime,
+            });
+        }
+        let err: EntraError = serde_json::from_slice(&body).unwrap_or_else(|_| EntraError {
+            error: format!("http_{}", status.as_u16()),
+            ..EntraError::default()
+        });
+        Err(classify(&err, status.as_u16(), correlation_id))
+    }
+}
+
+fn has(err: &EntraError, codes: &[u32]) -> bool {
+    err.error_codes.iter().any(|c| codes.contains(c))
+}
+
+/// Maps an OBO failure to what the caller is told.
+fn classify(err: &EntraError, status: u16, correlation_id: &str) -> ApiError {
+    let summary = err.summary();
+    if let Some(claims) = err.claims.as_deref().filter(|c| !c.is_empty()) {
+        return ApiError::InsufficientClaims {
+            claims_b64: STANDARD.encode(claims),
+            message: format!(
+                "{summary} Sign in again with the claims in the WWW-Authenticate header (azobo does this for you)."
+            ),
+        };
+    }
+    if has(err, &[65_001])
+        || err.error == "consent_required"
+        || err.suberror.as_deref() == Some("consent_required")
+    {
+        return ApiError::ConsentRequired(format!(
+            "{summary} Grant admin consent to the API for Azure Service Management (user_impersonation), and list the CLI app in the API's knownClientApplications so one consent covers both."
+        ));
+    }
+    if has(err, &[500_133]) {
+        return ApiError::InvalidToken(format!("{summary} Refresh the token and retry."));
+    }
+    if err.error == "invalid_client" || has(err, &[7_000_215, 7_000_218, 700_027, 700_024, 700_016])
+    {
+        tracing::error!(correlation_id, code = ?err.error_codes, "the identity platform rejected this API's credential: {summary}");
+        return ApiError::ServerCredential("the identity platform rejected this API's own credential; the operator has to fix the client secret or certificate".into());
+    }
+    if status >= 500 || status == 429 || err.error == "temporarily_unavailable" {
+        return ApiError::Unavailable(format!(
+            "the identity platform is having trouble: {summary}"
+        ));
+    }
+    if err.error == "invalid_grant" || err.error == "interaction_required" {
+        return ApiError::InvalidToken(summary);
+    }
+    ApiError::BadGateway {
+        code: err.error.clone(),
+        message: summary,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(error: &str, code: u32, claims: Option<&str>) -> EntraError {
+        EntraError {
+            error: error.into(),
+            error_description: Some(format!("AADSTS{code}: Something. Trace ID: x")),
+            error_codes: vec![code],
+            claims: claims.map(str::to_owned),
+            ..EntraError::default()
+        }
+    }
+
+    #[test]
+    fn classification_by_code() {
+        assert!(
+            matches!(classify(&err("invalid_grant", 50_076, Some("{\"a\":1}")), 400, "c"), ApiError::InsufficientClaims { claims_b64, .. } if claims_b64 == STANDARD.encode("{\"a\":1}"))
+        );
+        assert!(matches!(
+            classify(&err("invalid_grant", 65_001, None), 400, "c"),
+            ApiError::ConsentRequired(_)
+        ));
+        assert!(matches!(
+            classify(&err("invalid_grant", 500_133, None), 400, "c"),
+            ApiError::InvalidToken(_)
+        ));
+        assert!(matches!(
+            classify(&err("invalid_client", 7_000_215, None), 401, "c"),
+            ApiError::ServerCredential(_)
+        ));
+        assert!(matches!(
+            classify(&err("temporarily_unavailable", 90_033, None), 503, "c"),
+            ApiError::Unavailable(_)
+        ));
+        assert!(matches!(
+            classify(&err("invalid_grant", 50_013, None), 400, "c"),
+            ApiError::InvalidToken(_)
+        ));
+    }
+
+    #[test]
+    fn cache_key_depends_on_scope_and_assertion() {
+        assert_ne!(key("a", "s1"), key("a", "s2"));
+        assert_ne!(key("a", "s"), key("b", "s"));
+        assert_eq!(key("a", "s").len(), 43);
+    }
+}

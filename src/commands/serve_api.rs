@@ -1,0 +1,184 @@
+//! `azobo serve-api`: runs the protected API until SIGTERM or Ctrl-C, then drains in-flight
+//! requests.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::api::settings::{FileSettings, Given, resolve};
+use crate::api::{AppState, router};
+use crate::config::{self, Env};
+use crate::error::{Error, Result};
+use crate::http_server::{self, Limits};
+use crate::output::Printer;
+
+/// How access logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per request
+    Human,
+    /// One JSON object per line
+    Json,
+}
+
+/// Run the protected API: validate tokens, exchange them On-Behalf-Of the user, list ARM subscriptions.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+The client secret is never taken on the command line: use AZOBO_API_CLIENT_SECRET or
+--client-secret-file, a certificate, or a federated token (AZURE_FEDERATED_TOKEN_FILE).
+
+Examples:
+  AZOBO_API_CLIENT_SECRET=… azobo serve-api --tenant contoso.onmicrosoft.com --client-id 2222…
+  azobo serve-api --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --client-certificate api.pem
+  azobo serve-api --tenant organizations --allowed-tenants '*' --log-format json")]
+pub struct Args {
+    /// Address to listen on
+    #[arg(long, env = "AZOBO_API_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// National cloud: AzureCloud, AzureUSGovernment, AzureChinaCloud
+    #[arg(long, env = "AZOBO_API_CLOUD", value_name = "CLOUD")]
+    pub cloud: Option<String>,
+    /// Identity platform base URL (overrides the cloud's)
+    #[arg(long, env = "AZOBO_API_AUTHORITY", value_name = "URL")]
+    pub authority: Option<String>,
+    /// The API's tenant (GUID or domain; organizations/common with --allowed-tenants)
+    #[arg(long, env = "AZOBO_API_TENANT", value_name = "TENANT")]
+    pub tenant: Option<String>,
+    /// The API app registration's client id
+    #[arg(long, env = "AZOBO_API_CLIENT_ID", value_name = "GUID")]
+    pub client_id: Option<String>,
+    /// Accepted audience (repeatable) [default: CLIENT_ID and api://CLIENT_ID]
+    #[arg(
+        long = "audience",
+        env = "AZOBO_API_AUDIENCES",
+        value_delimiter = ',',
+        value_name = "AUD"
+    )]
+    pub audiences: Vec<String>,
+    /// Delegated scope every token must carry [default: access_as_user]
+    #[arg(long, env = "AZOBO_API_REQUIRED_SCOPE", value_name = "SCOPE")]
+    pub required_scope: Option<String>,
+    /// Tenants whose users may call, comma-separated, or * [default: the API's own tenant]
+    #[arg(
+        long,
+        env = "AZOBO_API_ALLOWED_TENANTS",
+        value_delimiter = ',',
+        value_name = "IDS"
+    )]
+    pub allowed_tenants: Vec<String>,
+    /// Accepted token versions: 1, 2 or 1,2 [default: 1,2]
+    #[arg(
+        long,
+        env = "AZOBO_API_TOKEN_VERSIONS",
+        value_delimiter = ',',
+        value_name = "V"
+    )]
+    pub token_versions: Vec<u8>,
+    /// Azure Resource Manager base URL (overrides the cloud's)
+    #[arg(long, env = "AZOBO_API_ARM_URL", value_name = "URL")]
+    pub arm_url: Option<String>,
+    /// ARM api-version for GET /subscriptions [default: 2022-12-01]
+    #[arg(long, env = "AZOBO_API_ARM_API_VERSION", value_name = "VERSION")]
+    pub arm_api_version: Option<String>,
+    /// Scope requested On-Behalf-Of the user [default: the cloud's ARM user_impersonation]
+    #[arg(long, env = "AZOBO_API_ARM_SCOPE", value_name = "SCOPE")]
+    pub arm_scope: Option<String>,
+    /// File holding the client secret (or set AZOBO_API_CLIENT_SECRET)
+    #[arg(long, env = "AZOBO_API_CLIENT_SECRET_FILE", value_name = "PATH")]
+    pub client_secret_file: Option<PathBuf>,
+    /// PEM with the app's certificate (and its key, unless --client-certificate-key)
+    #[arg(long, env = "AZOBO_API_CLIENT_CERTIFICATE", value_name = "PEM")]
+    pub client_certificate: Option<PathBuf>,
+    /// PEM with the certificate's RSA private key
+    #[arg(long, env = "AZOBO_API_CLIENT_CERTIFICATE_KEY", value_name = "PEM")]
+    pub client_certificate_key: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM)
+    #[arg(long, env = "AZOBO_API_TLS_CERT", value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// The TLS private key (PEM)
+    #[arg(long, env = "AZOBO_API_TLS_KEY", value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
+    /// Access log format
+    #[arg(long, env = "AZOBO_API_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// Connections served at once
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_connections: usize,
+}
+
+/// Runs `azobo serve-api` until SIGTERM or Ctrl-C.
+pub async fn run(
+    args: &Args,
+    env: &Env,
+    profile: Option<&str>,
+    config_file: Option<&std::path::Path>,
+    printer: &Printer,
+) -> Result<()> {
+    let _ = profile;
+    let (path, explicit) = config::config_path(config_file, env)?;
+    let text = config::read_config_text(&path, explicit)?;
+    let file = FileSettings::from_config_text(&path, text.as_deref())?;
+    let given = Given {
+        listen: args.listen.clone(),
+        cloud: args.cloud.clone(),
+        authority: args.authority.clone(),
+        tenant: args.tenant.clone(),
+        client_id: args.client_id.clone(),
+        audiences: args.audiences.clone(),
+        required_scope: args.required_scope.clone(),
+        allowed_tenants: args.allowed_tenants.clone(),
+        token_versions: args.token_versions.clone(),
+        arm_url: args.arm_url.clone(),
+        arm_api_version: args.arm_api_version.clone(),
+        arm_scope: args.arm_scope.clone(),
+        client_secret: env.get("AZOBO_API_CLIENT_SECRET").map(str::to_owned),
+        client_secret_file: args.client_secret_file.clone(),
+        client_certificate: args.client_certificate.clone(),
+        client_certificate_key: args.client_certificate_key.clone(),
+        federated_token_file: env.get("AZURE_FEDERATED_TOKEN_FILE").map(PathBuf::from),
+        tls_cert: args.tls_cert.clone(),
+        tls_key: args.tls_key.clone(),
+    };
+    let settings = resolve(given, file)?;
+    let tls = match &settings.tls {
+        Some((cert, key)) => {
+            let c = std::fs::read(cert).map_err(|e| {
+                Error::usage(format!("reading `--tls-cert {}`: {e}", cert.display()))
+            })?;
+            let k = std::fs::read(key)
+                .map_err(|e| Error::usage(format!("reading `--tls-key {}`: {e}", key.display())))?;
+            Some(http_server::tls_acceptor(&c, &k)?)
+        }
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| Error::io(format!("binding `{}`", settings.listen), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::io("reading the bound address", e))?;
+    let http = crate::client::http::client(env)?;
+    let state = Arc::new(AppState::new(settings, http));
+    let refresher = state.keys.spawn_refresher();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    printer.json_line(&serde_json::json!({"listening": format!("{scheme}://{addr}")}))?;
+    tracing::info!("serve-api listening on {scheme}://{addr}");
+    let limits = Limits {
+        max_connections: args.max_connections,
+        header_read_timeout: Duration::from_secs(10),
+        max_header_bytes: 16 * 1024,
+        shutdown_grace: Duration::from_secs(20),
+        ..Limits::default()
+    };
+    http_server::serve(
+        listener,
+        router(state),
+        tls,
+        limits,
+        http_server::shutdown_signal(),
+    )
+    .await;
+    refresher.abort();
+    tracing::info!("serve-api stopped");
+    Ok(())
+}
