@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 export AZOBO_TEST_PYTHON="${AZOBO_TEST_PYTHON:-$PWD/.venv/bin/python}"
 [ -x "$AZOBO_TEST_PYTHON" ] || AZOBO_TEST_PYTHON=python3
 cargo bench --locked --no-run >/dev/null
+keyring_home="$(mktemp -d)"
+trap 'rm -rf "$keyring_home"' EXIT
 keyctl session azobo-bench dbus-run-session -- bash -c '
   set -euo pipefail
-  printf "azobo-bench-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  printf "azobo-bench-keyring" | HOME="$0" XDG_DATA_HOME="$0/data" gnome-keyring-daemon --unlock --components=secrets >/dev/null
   export AZOBO_TEST_SESSION_KEYRING=1
   cargo bench --locked --bench cli_latency
   cargo bench --locked --bench dev_tenant_load
-' 2>&1 | grep -v "Failed to set fd limit"
+' "$keyring_home" 2>&1 | grep -v "Failed to set fd limit"

@@ -41,9 +41,12 @@ cargo clippy --locked --all-targets -- -D warnings
 log "cargo test (in a fresh session keyring, with gnome-keyring on a private D-Bus session)"
 # keyctl gives the tests a session keyring shared by every azobo they start (as a login shell
 # has); dbus-run-session a bus of their own, on which gnome-keyring serves the Secret Service.
+# gnome-keyring keeps its files in a throwaway home, never in the real user's keyring.
+keyring_home="$(mktemp -d)"
+trap 'rm -rf "$keyring_home"' EXIT
 keyctl session azobo-tests dbus-run-session -- bash -c '
   set -euo pipefail
-  printf "azobo-test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  printf "azobo-test-keyring" | HOME="$0" XDG_DATA_HOME="$0/data" gnome-keyring-daemon --unlock --components=secrets >/dev/null
   export AZOBO_TEST_SESSION_KEYRING=1
   exec cargo test --locked
-' 
+' "$keyring_home" 

@@ -12,6 +12,7 @@ mod http_client;
 mod login;
 mod msal;
 mod obo;
+mod serve_api;
 mod store;
 mod support;
 mod token;

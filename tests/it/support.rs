@@ -53,7 +53,12 @@ impl DevTenant {
     pub async fn start(args: &[&str]) -> Self {
         let mut child = Command::new(bin())
             .arg("dev-tenant")
-            .args(["--listen", "127.0.0.1:0", "--device-code-interval", "1"])
+            .args(if args.contains(&"--listen") {
+                vec![]
+            } else {
+                vec!["--listen", "127.0.0.1:0"]
+            })
+            .args(["--device-code-interval", "1"])
             .args(args)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -504,4 +509,157 @@ impl Run {
             .unwrap_or_else(|| panic!("no error line: {}", self.stderr));
         assert!(first.contains(needle), "`{needle}` not in: {first}");
     }
+}
+
+/// A running `azobo serve-api` against a dev tenant, killed on drop.
+pub struct Api {
+    pub child: Child,
+    pub url: String,
+    pub http: reqwest::Client,
+    logs: std::sync::Arc<std::sync::Mutex<String>>,
+    drain: tokio::task::JoinHandle<()>,
+}
+
+impl Api {
+    /// The arguments that point serve-api at `t`.
+    pub fn args_for(t: &DevTenant) -> Vec<String> {
+        vec![
+            "--authority".into(),
+            t.base(),
+            "--tenant".into(),
+            t.s("tenant_id"),
+            "--client-id".into(),
+            t.api_id(),
+            "--arm-url".into(),
+            t.s("arm_url"),
+        ]
+    }
+
+    /// Starts serve-api with the tenant's secret and waits until it is ready.
+    pub async fn start(t: &DevTenant, extra: &[&str]) -> Self {
+        let mut args = Self::args_for(t);
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let api = Self::spawn(&args, &[("AZOBO_API_CLIENT_SECRET", &t.api_secret())]).await;
+        api.wait_ready().await;
+        api
+    }
+
+    /// Starts serve-api with these arguments and environment; does not wait for readiness.
+    pub async fn spawn(args: &[String], env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(bin());
+        cmd.args(["serve-api", "--listen", "127.0.0.1:0"])
+            .args(args);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AZOBO_") {
+                cmd.env_remove(k);
+            }
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn serve-api");
+        let stdout = child.stdout.take().expect("stdout");
+        let line = tokio::time::timeout(
+            Duration::from_secs(30),
+            BufReader::new(stdout).lines().next_line(),
+        )
+        .await
+        .expect("serve-api announced itself")
+        .expect("read")
+        .expect("a line");
+        let v: Value = serde_json::from_str(&line).expect("JSON line");
+        let url = v["listening"].as_str().expect("listening").to_owned();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        // Drain the logs as they come so a chatty server never blocks on a full pipe.
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let sink = std::sync::Arc::clone(&logs);
+        let drain = tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&l);
+                s.push('\n');
+            }
+        });
+        Self {
+            child,
+            url,
+            http,
+            logs,
+            drain,
+        }
+    }
+
+    /// Polls /readyz until 200 (bounded).
+    pub async fn wait_ready(&self) {
+        for _ in 0..400 {
+            if self
+                .http
+                .get(format!("{}/readyz", self.url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("serve-api never became ready");
+    }
+
+    /// `GET {url}{path}` with an optional raw Authorization header.
+    pub async fn get(
+        &self,
+        path: &str,
+        authorization: Option<&str>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut req = self.http.get(format!("{}{path}", self.url));
+        if let Some(a) = authorization {
+            req = req.header("authorization", a);
+        }
+        let r = req.send().await.expect("request");
+        let (s, h) = (r.status(), r.headers().clone());
+        let text = r.text().await.unwrap_or_default();
+        (
+            s,
+            h,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Stops with SIGTERM and returns the captured stderr (the logs).
+    pub async fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().expect("running").to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("stops")
+            .expect("wait");
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.drain).await;
+        let logs = self.logs.lock().unwrap().clone();
+        (status, logs)
+    }
+}
+
+/// The number of OBO exchanges the tenant has seen.
+pub async fn obo_count(t: &DevTenant) -> usize {
+    t.requests()
+        .await
+        .iter()
+        .filter(|e| e["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer")
+        .count()
 }
