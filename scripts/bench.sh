@@ -14,4 +14,6 @@ keyctl session azobo-bench dbus-run-session -- bash -c '
   export AZOBO_TEST_SESSION_KEYRING=1
   cargo bench --locked --bench cli_latency
   cargo bench --locked --bench dev_tenant_load
+  cargo bench --locked --bench serve_api_load
+  cargo bench --locked --bench validate_token -- --noplot
 ' "$keyring_home" 2>&1 | grep -v "Failed to set fd limit"

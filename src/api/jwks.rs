@@ -86,6 +86,19 @@ impl KeyCache {
         }
     }
 
+    /// A cache that starts with `published` (for benchmarks and embedding).
+    pub fn preloaded(
+        http: reqwest::Client,
+        tenant_authority: String,
+        published: Published,
+    ) -> Self {
+        let me = Self::new(http, tenant_authority, published.issuer_v1.is_some());
+        *me.current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(published));
+        me
+    }
+
     /// The last good key set, if any was loaded.
     pub fn current(&self) -> Option<Arc<Published>> {
         self.current

@@ -278,6 +278,9 @@ pub struct StartupInfo {
     pub api_client_key: String,
     /// `api://{api_client_id}/access_as_user`.
     pub api_scope: String,
+    /// The subject of the API app's federated credential (issuer: this tenant, audience
+    /// `api://AzureADTokenExchange`).
+    pub api_federated_subject: String,
     /// The seeded users.
     pub users: Vec<UserInfo>,
     /// PEM of the local CA (with `--tls`).
@@ -412,6 +415,7 @@ pub async fn start(options: Options) -> Result<Running> {
         api_client_certificate: cert_path.display().to_string(),
         api_client_key: key_path.display().to_string(),
         api_scope: format!("api://{}/access_as_user", dir.api_client_id),
+        api_federated_subject: seed::FEDERATED_SUBJECT.to_owned(),
         users: dir
             .users
             .iter()

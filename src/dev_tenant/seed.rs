@@ -16,6 +16,11 @@ pub const DEFAULT_CLI_CLIENT_ID: &str = "3c9d2b1e-6f4a-4e7b-8c2d-5a1f0e9b7d34";
 /// The built-in API (confidential client) application id.
 pub const DEFAULT_API_CLIENT_ID: &str = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b";
 
+/// The subject of the federated credential registered on the API app (workload identity): a
+/// token from the tenant's own issuer with this `sub` and audience `api://AzureADTokenExchange`
+/// authenticates the API app.
+pub const FEDERATED_SUBJECT: &str = "system:serviceaccount:azobo:serve-api";
+
 /// A subscription state ARM reports.
 const STATES: [&str; 5] = ["Enabled", "Warned", "PastDue", "Disabled", "Deleted"];
 

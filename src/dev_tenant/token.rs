@@ -293,6 +293,14 @@ fn verify_client_assertion(
             "Client assertion failed signature validation: unsupported algorithm.",
         ));
     }
+    // A token signed by this tenant itself is a federated credential (workload identity).
+    let federated_key = header
+        .kid
+        .as_deref()
+        .and_then(|k| tenant.keys().find(k).map(|key| key.decoding.clone()));
+    if let Some(key) = federated_key {
+        return verify_federated(tenant, assertion, &key).map_err(|m| bad(700_213, &m));
+    }
     let cert = &tenant.api_cert;
     // Thumbprints arrive base64url with or without padding (MSAL pads); compare unpadded.
     let same = |h: Option<&str>, want: &str| h.is_some_and(|h| h.trim_end_matches('=') == want);
@@ -328,6 +336,27 @@ fn verify_client_assertion(
         _ => bad(700_027, "Client assertion failed signature validation."),
     })?;
     Ok(())
+}
+
+/// The audience Entra requires of federated credentials.
+const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// A federated credential: issued by this tenant (standing in for a Kubernetes or CI issuer),
+/// for Entra's token-exchange audience, with the subject registered on the API app.
+fn verify_federated(
+    tenant: &Tenant,
+    assertion: &str,
+    key: &jsonwebtoken::DecodingKey,
+) -> Result<(), String> {
+    let tid = tenant.dir().tenant_id.to_string();
+    let mut v = Validation::new(Algorithm::RS256);
+    v.set_audience(&[FEDERATED_AUDIENCE]);
+    v.set_issuer(&[tenant.issuer_v2(&tid)]);
+    v.sub = Some(super::seed::FEDERATED_SUBJECT.to_owned());
+    v.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+    jsonwebtoken::decode::<Value>(assertion, key, &v).map(|_| ()).map_err(|e| {
+        format!("No matching federated identity record found for presented assertion ({e}). Expected issuer '{}', subject '{}', audience '{FEDERATED_AUDIENCE}'.", tenant.issuer_v2(&tid), super::seed::FEDERATED_SUBJECT)
+    })
 }
 
 fn user_by_oid(tenant: &Tenant, oid: &str) -> Result<User, AadError> {

@@ -722,3 +722,47 @@ async fn incomplete_configuration_fails_fast_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("AZOBO_API_CLIENT_SECRET"));
 }
+
+#[tokio::test]
+async fn federated_token_file_authenticates_the_api() {
+    let t = DevTenant::start(&[]).await;
+    let tid = t.s("tenant_id");
+    let workload = signed(
+        &t,
+        json!({"iss": format!("{}/{tid}/v2.0", t.base()), "sub": azobo::dev_tenant::seed::FEDERATED_SUBJECT, "aud": "api://AzureADTokenExchange", "iat": now(), "nbf": now() - 5, "exp": now() + 3600}),
+        None,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, &workload).unwrap();
+    let api = Api::spawn(
+        &Api::args_for(&t),
+        &[("AZURE_FEDERATED_TOKEN_FILE", file.to_str().unwrap())],
+    )
+    .await;
+    api.wait_ready().await;
+    let (s, _, body) = api
+        .get(
+            "/subscriptions",
+            Some(&bearer(&user_token(&t, "alice").await)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // A token for another subject is not this app's federated credential.
+    let stranger = signed(&t, json!({"iss": format!("{}/{tid}/v2.0", t.base()), "sub": "system:serviceaccount:other:x", "aud": "api://AzureADTokenExchange", "exp": now() + 3600}), None).await;
+    let (st, b) = t
+        .token(&[
+            ("client_id", &t.api_id()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", &stranger),
+            ("grant_type", "client_credentials"),
+            ("scope", "https://management.azure.com/.default"),
+        ])
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    crate::support::assert_aad_error(&b, "invalid_client", 700213);
+}
