@@ -70,7 +70,7 @@ fn bench(c: &mut Criterion) {
         "the benchmark token validates"
     );
     c.bench_function("validate one RS256 bearer token", |b| {
-        b.iter(|| rt.block_on(authenticate(&headers, &settings, &keys)))
+        b.iter(|| rt.block_on(authenticate(&headers, &settings, &keys)));
     });
 }
 
