@@ -15,7 +15,6 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
@@ -238,7 +237,3 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .with_state(state)
 }
-
-/// Keeps `Body` in the public surface stable for handlers that read bodies later.
-#[allow(dead_code)]
-type RequestBody = Body;
