@@ -88,6 +88,8 @@ pub enum Command {
     ServeApi(Box<commands::serve_api::Args>),
     /// Show who is signed in, where, and until when (exit 3 when signed out)
     Status(commands::status::Args),
+    /// List your Azure subscriptions through the API (table, JSON or TSV)
+    Subscriptions(commands::subscriptions::Args),
     /// Print an access token for the API, refreshing it if needed (never signs in)
     Token(commands::token::Args),
 }

@@ -41,6 +41,9 @@ pub async fn run(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
             .await?;
             Output::Nothing
         }
+        Command::Subscriptions(args) => {
+            Output::Subscriptions(Box::new(commands::subscriptions::run(args, &ctx).await?))
+        }
         Command::Token(args) => Output::Token(Box::new(commands::token::run(args, &ctx).await?)),
         Command::Config(args) => {
             commands::config::run(args, g.profile.as_deref(), g.config.as_deref(), env)?

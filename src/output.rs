@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use comfy_table::presets::{NOTHING, UTF8_FULL_CONDENSED};
 use comfy_table::{Attribute, Cell, ContentArrangement, Table};
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::cli::{GlobalArgs, OutputFormat};
-use crate::commands::{login, logout, status, token};
+use crate::commands::{login, logout, status, subscriptions, token};
 use crate::config::{Env, Profile};
 use crate::env_vars;
 use crate::error::{Error, Result};
@@ -32,6 +33,8 @@ pub enum Output {
     Status(Box<status::Status>),
     /// `azobo token`.
     Token(Box<token::TokenView>),
+    /// `azobo subscriptions`.
+    Subscriptions(Box<subscriptions::Listing>),
 }
 
 /// Writes data to stdout and diagnostics to stderr, honouring `-o`, `-q`, `-v` and `NO_COLOR`.
@@ -80,6 +83,7 @@ impl Printer {
             Output::Login(o) => self.login(o)?,
             Output::Logout(r) => self.logout(r)?,
             Output::Status(s) => self.status(s)?,
+            Output::Subscriptions(l) => self.subscriptions(l)?,
             Output::Token(t) => match self.format {
                 OutputFormat::Json => self.json(t.as_ref())?,
                 _ => format!("{}\n", t.access_token),
@@ -209,6 +213,67 @@ impl Printer {
         }
     }
 
+    fn subscriptions(&self, l: &subscriptions::Listing) -> Result<String> {
+        if l.incomplete {
+            self.warn("the API passed on ARM's nextLink: it relays only the first page, so this list may be incomplete");
+        }
+        if let Some(q) = &l.query {
+            return match self.format {
+                OutputFormat::Tsv => Ok(tsv_value(q)),
+                _ => self.json(q),
+            };
+        }
+        let field = |s: &Value, k: &str| s.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        match self.format {
+            OutputFormat::Json => self.json(&l.items),
+            OutputFormat::Tsv => Ok(l
+                .items
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}\t{}\t{}\t{}\n",
+                        field(s, "displayName"),
+                        field(s, "subscriptionId"),
+                        field(s, "state"),
+                        field(s, "tenantId")
+                    )
+                })
+                .collect()),
+            OutputFormat::Table => {
+                if l.items.is_empty() {
+                    self.info("No subscriptions");
+                    return Ok(String::new());
+                }
+                let mut rows: Vec<&Value> = l.items.iter().collect();
+                rows.sort_by_key(|s| field(s, "displayName").to_lowercase());
+                let mut t = self.table(Some(&["Name", "Subscription ID", "State", "Tenant ID"]));
+                for s in rows {
+                    let state = field(s, "state");
+                    let mut cell = Cell::new(&state);
+                    if self.color {
+                        cell = cell.fg(match state.as_str() {
+                            "Enabled" => comfy_table::Color::Green,
+                            "Warned" | "PastDue" => comfy_table::Color::Yellow,
+                            _ => comfy_table::Color::Red,
+                        });
+                    }
+                    t.add_row(vec![
+                        Cell::new(field(s, "displayName")),
+                        Cell::new(field(s, "subscriptionId")),
+                        cell,
+                        Cell::new(field(s, "tenantId")),
+                    ]);
+                }
+                let n = l.items.len();
+                self.info(&format!(
+                    "{n} subscription{}",
+                    if n == 1 { "" } else { "s" }
+                ));
+                Ok(format!("{t}\n"))
+            }
+        }
+    }
+
     fn status(&self, s: &status::Status) -> Result<String> {
         if matches!(s.storage, Some(Storage::File)) {
             self.warn("this session's tokens are in a plaintext file (mode 0600)");
@@ -312,6 +377,29 @@ fn write_stdout(text: &str) -> Result<()> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::io("writing to stdout", e)),
+    }
+}
+
+/// A query result as TSV: one line per array element, an object's values tab-separated.
+fn tsv_value(v: &Value) -> String {
+    fn scalar(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    }
+    fn line(v: &Value) -> String {
+        match v {
+            Value::Object(o) => o.values().map(scalar).collect::<Vec<_>>().join("\t"),
+            Value::Array(a) => a.iter().map(scalar).collect::<Vec<_>>().join("\t"),
+            other => scalar(other),
+        }
+    }
+    match v {
+        Value::Array(items) => items.iter().map(|i| line(i) + "\n").collect(),
+        Value::Null => String::new(),
+        other => line(other) + "\n",
     }
 }
 

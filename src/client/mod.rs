@@ -1,6 +1,7 @@
 //! The CLI's side of OAuth and HTTP: discovery, the authorization request, the loopback
 //! listener, the browser, device code, and the session that keeps tokens fresh.
 
+pub mod api;
 pub mod authorize;
 pub mod browser;
 pub mod device_code;

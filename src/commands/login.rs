@@ -55,6 +55,23 @@ pub struct Args {
     pub insecure_storage: bool,
 }
 
+impl Args {
+    /// A sign-in that answers an API's claims challenge, with the defaults of `azobo login`.
+    pub fn answering(claims: String, device_code: bool, insecure_storage: bool) -> Self {
+        Self {
+            scope: Vec::new(),
+            tenant: None,
+            login_hint: None,
+            claims: Some(claims),
+            port: None,
+            timeout: 300,
+            no_browser: false,
+            device_code,
+            insecure_storage,
+        }
+    }
+}
+
 /// What `login` did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {

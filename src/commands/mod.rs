@@ -6,4 +6,5 @@ pub mod login;
 pub mod logout;
 pub mod serve_api;
 pub mod status;
+pub mod subscriptions;
 pub mod token;

@@ -14,5 +14,6 @@ mod msal;
 mod obo;
 mod serve_api;
 mod store;
+mod subscriptions;
 mod support;
 mod token;

@@ -1,0 +1,204 @@
+//! Calling the protected API: `GET {api_url}/subscriptions` with the user's bearer token, a
+//! correlation id and azobo's user agent; retries on a reset connection and on 503 (bounded);
+//! accepts ARM's `{"value":[…]}` shape or a bare array; and classifies every failure.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::Value;
+use url::Url;
+
+use super::entra::source_chain;
+use crate::error::Error;
+
+/// Tries per call, and the pause before each retry.
+const BACKOFF: [Duration; 2] = [Duration::from_millis(300), Duration::from_millis(1200)];
+
+/// What the API returned.
+#[derive(Debug)]
+pub struct Listing {
+    /// The subscriptions, exactly as returned.
+    pub items: Vec<Value>,
+    /// The API passed on a `nextLink`: it relays only ARM's first page.
+    pub incomplete: bool,
+}
+
+/// Why a call failed, for the caller to decide what to do next.
+#[derive(Debug)]
+pub enum CallError {
+    /// 401 `insufficient_claims`: sign in again with these claims (decoded JSON).
+    Claims {
+        /// The claims challenge, as JSON text.
+        claims: String,
+        /// The API's message.
+        message: String,
+    },
+    /// 401 otherwise (`invalid_token`): refresh and retry, then sign in.
+    Unauthorized(String),
+    /// Anything else, already classified.
+    Fatal(Error),
+}
+
+/// The subscriptions URL for an API base URL.
+pub fn subscriptions_url(api_url: &Url) -> String {
+    format!("{}/subscriptions", api_url.as_str().trim_end_matches('/'))
+}
+
+fn api_message(body: &Value) -> Option<String> {
+    let e = body.get("error")?;
+    let code = e.get("code").and_then(Value::as_str).unwrap_or("");
+    let message = e
+        .get("message")
+        .and_then(Value::as_str)
+        .or_else(|| e.as_str())
+        .unwrap_or("");
+    Some(match (code.is_empty(), message.is_empty()) {
+        (false, false) => format!("{code}: {message}"),
+        (false, true) => code.to_owned(),
+        _ => message.to_owned(),
+    })
+}
+
+/// Reads `claims="…"` (base64 of JSON) from a `WWW-Authenticate: Bearer` challenge.
+pub fn claims_challenge(header: &str) -> Option<String> {
+    if !header.contains("insufficient_claims") {
+        return None;
+    }
+    let b64 = header.split("claims=\"").nth(1)?.split('"').next()?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    serde_json::from_str::<Value>(&text).ok().map(|_| text)
+}
+
+/// Fetches the subscriptions once (with bounded retries for transient failures).
+pub async fn subscriptions(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    correlation_id: &str,
+) -> Result<Listing, CallError> {
+    let mut attempt = 0;
+    let resp = loop {
+        let sent = http
+            .get(url)
+            .bearer_auth(token)
+            .header("x-ms-correlation-id", correlation_id)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await;
+        let retry = match &sent {
+            Err(e) => !e.is_timeout() && !e.is_connect() && attempt < BACKOFF.len(),
+            Ok(r) => r.status().as_u16() == 503 && attempt < BACKOFF.len(),
+        };
+        if retry {
+            tokio::time::sleep(BACKOFF[attempt]).await;
+            attempt += 1;
+            continue;
+        }
+        match sent {
+            Ok(r) => break r,
+            Err(e) if e.is_connect() => {
+                return Err(CallError::Fatal(Error::upstream(format!(
+                    "no API at {url} — is `azobo serve-api` running? ({})",
+                    source_chain(&e)
+                ))));
+            }
+            Err(e) if e.is_timeout() => {
+                return Err(CallError::Fatal(Error::upstream(format!(
+                    "the API at {url} did not answer in time"
+                ))));
+            }
+            Err(e) => {
+                return Err(CallError::Fatal(Error::upstream(format!(
+                    "calling {url}: {}",
+                    source_chain(&e)
+                ))));
+            }
+        }
+    };
+    let status = resp.status();
+    let challenge = resp
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let text = resp.text().await.map_err(|e| {
+        CallError::Fatal(Error::upstream(format!("reading the answer of {url}: {e}")))
+    })?;
+    let body: Option<Value> = serde_json::from_str(&text).ok();
+    if !status.is_success() {
+        let message = body
+            .as_ref()
+            .and_then(api_message)
+            .unwrap_or_else(|| status.to_string());
+        return Err(match status.as_u16() {
+            401 => match challenge.as_deref().and_then(claims_challenge) {
+                Some(claims) => CallError::Claims { claims, message },
+                None => CallError::Unauthorized(message),
+            },
+            403 => CallError::Fatal(Error::AccessDenied {
+                message: format!("the API refused access: {message}"),
+            }),
+            s if s >= 500 => CallError::Fatal(Error::upstream(format!(
+                "the API at {url} failed ({status}): {message}"
+            ))),
+            _ => CallError::Fatal(Error::failure(format!(
+                "the API at {url} answered {status}: {message}"
+            ))),
+        });
+    }
+    let unexpected = || {
+        CallError::Fatal(Error::failure(format!(
+            "the API at {url} answered {status} with something that is not a subscription list"
+        )))
+    };
+    match body.ok_or_else(unexpected)? {
+        Value::Array(items) => Ok(Listing {
+            items,
+            incomplete: false,
+        }),
+        Value::Object(mut o) => {
+            let incomplete = o
+                .get("nextLink")
+                .is_some_and(|n| n.as_str().is_some_and(|s| !s.is_empty()));
+            match o.remove("value") {
+                Some(Value::Array(items)) => Ok(Listing { items, incomplete }),
+                _ => Err(unexpected()),
+            }
+        }
+        _ => Err(unexpected()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_come_out_of_the_challenge() {
+        let json = r#"{"access_token":{"capolids":{"essential":true,"values":["x"]}}}"#;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(json);
+        let h = format!(
+            "Bearer error=\"insufficient_claims\", claims=\"{b64}\", error_description=\"x\""
+        );
+        assert_eq!(claims_challenge(&h).as_deref(), Some(json));
+        assert_eq!(claims_challenge("Bearer error=\"invalid_token\""), None);
+        assert_eq!(
+            claims_challenge("Bearer error=\"insufficient_claims\", claims=\"!!\""),
+            None
+        );
+    }
+
+    #[test]
+    fn api_messages_of_both_shapes() {
+        assert_eq!(
+            api_message(&serde_json::json!({"error":{"code":"c","message":"m"}})).unwrap(),
+            "c: m"
+        );
+        assert_eq!(
+            api_message(&serde_json::json!({"error":"plain"})).unwrap(),
+            "plain"
+        );
+        assert!(api_message(&serde_json::json!({"x":1})).is_none());
+    }
+}

@@ -1,0 +1,184 @@
+//! `azobo subscriptions`: the user's subscriptions through the protected API.
+
+use serde_json::Value;
+
+use crate::client::api::{self, CallError};
+use crate::client::session;
+use crate::commands::login;
+use crate::config::Overrides;
+use crate::context::Context;
+use crate::error::{Error, Result};
+
+/// List your Azure subscriptions through the API (On-Behalf-Of you).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  azobo subscriptions
+  azobo subscriptions --json | jq -r '.[].subscriptionId'
+  azobo subscriptions -o tsv | cut -f2
+  azobo subscriptions --state enabled --query \"[].displayName\"
+  azobo subscriptions --api-url https://obo-api.contoso.com")]
+pub struct Args {
+    /// The API's base URL [default: the profile's api_url]
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// JMESPath expression applied to the JSON list before output (as in `az`)
+    #[arg(long, value_name = "EXPR")]
+    pub query: Option<String>,
+    /// Only subscriptions in this state (Enabled, Warned, PastDue, Disabled, Deleted; any case)
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+    /// If the API asks for a new sign-in (MFA), use the device code flow for it
+    #[arg(long)]
+    pub device_code: bool,
+}
+
+/// What the command found.
+#[derive(Debug)]
+pub struct Listing {
+    /// The subscriptions (after `--state`), exactly as the API returned them.
+    pub items: Vec<Value>,
+    /// The result of `--query`, when given.
+    pub query: Option<Value>,
+    /// The API relayed only part of the list (it passed on a `nextLink`).
+    pub incomplete: bool,
+}
+
+fn compile(q: &str) -> Result<jmespath::Expression<'static>> {
+    jmespath::compile(q).map_err(|e| {
+        Error::usage(format!(
+            "`--query`: {}",
+            e.to_string()
+                .lines()
+                .next()
+                .unwrap_or("not a JMESPath expression")
+        ))
+    })
+}
+
+/// Runs `azobo subscriptions`.
+pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
+    let query = args.query.as_deref().map(compile).transpose()?;
+    let profile = ctx.profile(&Overrides {
+        api_url: args.api_url.clone(),
+        ..Overrides::default()
+    })?;
+    let url = api::subscriptions_url(&profile.api_url);
+    let http = ctx.http()?;
+    let correlation_id = uuid::Uuid::new_v4().to_string();
+    let listing = if let Some(token) = ctx.env_token() {
+        match api::subscriptions(&http, &url, token, &correlation_id).await {
+            Ok(l) => l,
+            Err(CallError::Fatal(e)) => return Err(e),
+            Err(CallError::Unauthorized(m) | CallError::Claims { message: m, .. }) => {
+                return Err(Error::SignInRequired {
+                    message: format!("the API refused `AZOBO_TOKEN`: {m}"),
+                });
+            }
+        }
+    } else {
+        with_session(
+            args,
+            ctx,
+            profile.api_scope.as_ref(),
+            &http,
+            &url,
+            &correlation_id,
+        )
+        .await?
+    };
+    let mut items = listing.items;
+    if let Some(state) = &args.state {
+        items.retain(|s| {
+            s["state"]
+                .as_str()
+                .is_some_and(|x| x.eq_ignore_ascii_case(state))
+        });
+    }
+    let query = match query {
+        Some(expr) => {
+            let found = expr
+                .search(Value::Array(items.clone()))
+                .map_err(|e| Error::usage(format!("`--query`: {e}")))?;
+            Some(
+                serde_json::to_value(&*found)
+                    .map_err(|e| Error::failure(format!("`--query`: {e}")))?,
+            )
+        }
+        None => None,
+    };
+    Ok(Listing {
+        items,
+        query,
+        incomplete: listing.incomplete,
+    })
+}
+
+async fn with_session(
+    args: &Args,
+    ctx: &Context<'_>,
+    profile_scope: Option<&String>,
+    http: &reqwest::Client,
+    url: &str,
+    correlation_id: &str,
+) -> Result<api::Listing> {
+    let store = ctx.store()?;
+    let name = ctx.profile_name();
+    let meta = store.meta()?;
+    let insecure = meta
+        .as_ref()
+        .is_some_and(|m| m.storage == crate::store::Storage::File);
+    let scope = match meta {
+        Some(m) => m.api_scope,
+        None => profile_scope
+            .cloned()
+            .ok_or_else(|| Error::SignInRequired {
+                message: format!("not signed in (profile `{name}`)"),
+            })?,
+    };
+    let token = session::access_token(&store, &name, http, &scope, false).await?;
+    let (claims, message) = match api::subscriptions(http, url, &token.secret, correlation_id).await
+    {
+        Ok(l) => return Ok(l),
+        Err(CallError::Fatal(e)) => return Err(e),
+        Err(CallError::Unauthorized(m)) => {
+            // The token may have been revoked or expired in flight: refresh once and retry.
+            let fresh = session::access_token(&store, &name, http, &scope, true).await?;
+            return match api::subscriptions(http, url, &fresh.secret, correlation_id).await {
+                Ok(l) => Ok(l),
+                Err(CallError::Fatal(e)) => Err(e),
+                Err(CallError::Unauthorized(m2)) => Err(Error::SignInRequired {
+                    message: format!(
+                        "the API still refuses the token after a refresh: {m2} (first: {m})"
+                    ),
+                }),
+                Err(CallError::Claims { message, .. }) => Err(Error::SignInRequired { message }),
+            };
+        }
+        Err(CallError::Claims { claims, message }) => (claims, message),
+    };
+    if !ctx.interactive {
+        return Err(Error::SignInRequired {
+            message: format!(
+                "the API needs a new sign-in ({message}); run `azobo login --claims '{claims}'` at a terminal"
+            ),
+        });
+    }
+    ctx.printer
+        .warn(&format!("the API needs you to sign in again: {message}"));
+    login::run(
+        &login::Args::answering(claims, args.device_code, insecure),
+        ctx,
+    )
+    .await?;
+    let token = session::access_token(&store, &name, http, &scope, false).await?;
+    match api::subscriptions(http, url, &token.secret, correlation_id).await {
+        Ok(l) => Ok(l),
+        Err(CallError::Fatal(e)) => Err(e),
+        Err(CallError::Unauthorized(m) | CallError::Claims { message: m, .. }) => {
+            Err(Error::SignInRequired {
+                message: format!("the API still refuses access after signing in again: {m}"),
+            })
+        }
+    }
+}

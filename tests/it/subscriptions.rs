@@ -1,0 +1,324 @@
+//! `azobo subscriptions` end to end: dev tenant + serve-api + a signed-in shell, every output
+//! mode, and the exit-code matrix against real and deliberately broken APIs.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use crate::support::{Api, DevTenant, Keyring, Shell};
+
+struct World {
+    t: DevTenant,
+    api: Api,
+    sh: Shell,
+}
+
+async fn world(user: &str) -> World {
+    let t = DevTenant::start(&["--auto-approve", &format!("{user}@contoso.example")]).await;
+    let api = Api::start(&t, &[]).await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.set("AZOBO_API_URL", &api.url);
+    sh.login();
+    World { t, api, sh }
+}
+
+/// Serves `router` on an ephemeral loopback port; returns its base URL.
+async fn fake_api(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+fn sub(name: &str, id: &str, state: &str) -> Value {
+    json!({"id": format!("/subscriptions/{id}"), "subscriptionId": id, "displayName": name, "state": state, "tenantId": "t-1", "extra": {"kept": true}})
+}
+
+#[tokio::test]
+async fn table_tsv_and_json_for_a_user_with_four_subscriptions() {
+    let w = world("alice").await;
+    let table = w.sh.run(&["subscriptions"]);
+    assert_eq!(table.code, Some(0), "{}", table.stderr);
+    assert!(
+        !table.stdout.contains('\u{1b}'),
+        "no ANSI codes off a terminal"
+    );
+    assert!(table.stderr.contains("4 subscriptions"), "{}", table.stderr);
+    insta::assert_snapshot!("alice_table", table.stdout);
+    let tsv = w.sh.run(&["subscriptions", "-o", "tsv"]);
+    insta::assert_snapshot!("alice_tsv", tsv.stdout);
+    assert!(tsv.stderr.is_empty(), "{}", tsv.stderr);
+    let json = w.sh.run(&["subscriptions", "--json"]);
+    assert_eq!(json.stdout.lines().count(), 1, "compact off a terminal");
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    insta::assert_json_snapshot!("alice_json", v);
+    assert_eq!(
+        v[0]["subscriptionPolicies"]["quotaId"], "PayAsYouGo_2014-09-01",
+        "all fields kept"
+    );
+    w.sh.assert_no_secrets(&w.t).await;
+}
+
+#[tokio::test]
+async fn two_hundred_fifty_subscriptions_over_three_arm_pages() {
+    let w = world("bob").await;
+    let json = w.sh.run(&["subscriptions", "--json"]);
+    assert_eq!(json.code, Some(0), "{}", json.stderr);
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 250);
+    let tsv = w.sh.run(&["subscriptions", "-o", "tsv"]);
+    assert_eq!(tsv.stdout.lines().count(), 250);
+    let table = w.sh.run(&["subscriptions"]);
+    assert_eq!(table.stdout.lines().count(), 251, "header + 250 rows");
+    let names: Vec<&str> = table
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.trim_start().split("  ").next().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(names, sorted, "sorted by name");
+}
+
+#[tokio::test]
+async fn a_user_with_none() {
+    let w = world("carol").await;
+    let table = w.sh.run(&["subscriptions"]);
+    assert_eq!((table.code, table.stdout.as_str()), (Some(0), ""));
+    assert!(table.stderr.contains("No subscriptions"));
+    assert_eq!(w.sh.run(&["subscriptions", "--json"]).stdout, "[]\n");
+    assert_eq!(w.sh.run(&["subscriptions", "-o", "tsv"]).stdout, "");
+}
+
+#[tokio::test]
+async fn query_and_state_filters() {
+    let w = world("alice").await;
+    let r = w.sh.run(&["subscriptions", "--state", "ENABLED", "--json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    let r = w.sh.run(&[
+        "subscriptions",
+        "--query",
+        "[?state=='Disabled'].displayName",
+    ]);
+    assert_eq!(r.stdout, "[\"Legacy Billing\"]\n");
+    let r = w.sh.run(&[
+        "subscriptions",
+        "--query",
+        "[].[displayName, state]",
+        "-o",
+        "tsv",
+    ]);
+    assert!(
+        r.stdout.contains("Contoso Sandbox\tWarned\n"),
+        "{}",
+        r.stdout
+    );
+    let r = w.sh.run(&["subscriptions", "--query", "length(@)"]);
+    assert_eq!(r.stdout, "4\n");
+    w.sh.run(&["subscriptions", "--query", "[?"])
+        .assert_fails(2, "--query");
+}
+
+#[tokio::test]
+async fn no_color_and_no_ansi_when_piped() {
+    let mut w = world("alice").await;
+    w.sh.vars.retain(|(k, _)| k != "NO_COLOR");
+    let r = w.sh.run(&["subscriptions"]);
+    assert!(!r.stdout.contains('\u{1b}') && !r.stderr.contains('\u{1b}'));
+    w.sh.set("NO_COLOR", "1");
+    let r = w.sh.run(&["subscriptions"]);
+    assert!(!r.stdout.contains('\u{1b}'));
+}
+
+// The fake API runs in this process while azobo runs synchronously: it needs its own worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_relaying_only_the_first_page_is_shown_with_a_warning() {
+    let t = DevTenant::start(&["--auto-approve", "alice@contoso.example"]).await;
+    let relay = fake_api(axum::Router::new().route(
+        "/subscriptions",
+        axum::routing::get(|| async { Json(json!({"value": [sub("First Page Only", "00000000-0000-0000-0000-000000000001", "Enabled")], "nextLink": "https://management.azure.com/subscriptions?$skiptoken=x"})) }),
+    ))
+    .await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.set("AZOBO_API_URL", &relay);
+    sh.login();
+    let r = sh.run(&["subscriptions", "--json"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v[0]["extra"]["kept"], true);
+    assert!(
+        r.stderr.contains("warning:") && r.stderr.contains("incomplete"),
+        "{}",
+        r.stderr
+    );
+
+    let bare = fake_api(axum::Router::new().route(
+        "/subscriptions",
+        axum::routing::get(|| async {
+            Json(json!([sub(
+                "Bare",
+                "00000000-0000-0000-0000-000000000002",
+                "Warned"
+            )]))
+        }),
+    ))
+    .await;
+    let r = sh.run(&["subscriptions", "-o", "tsv", "--api-url", &bare]);
+    assert_eq!(
+        r.stdout,
+        "Bare\t00000000-0000-0000-0000-000000000002\tWarned\tt-1\n"
+    );
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+}
+
+// The fake API runs in this process while azobo runs synchronously: it needs its own worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_code_matrix() {
+    let w = world("alice").await;
+    // 3: signed out.
+    let mut out = Shell::new(&w.t, Keyring::File);
+    out.set("AZOBO_API_URL", &w.api.url);
+    out.run(&["subscriptions"]).assert_fails(3, "not signed in");
+    // 5: nothing listening.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    w.sh.run(&[
+        "subscriptions",
+        "--api-url",
+        &format!("http://127.0.0.1:{port}"),
+    ])
+    .assert_fails(5, "is `azobo serve-api` running?");
+    // 5: a 5xx with the API's code and message (503 is retried first).
+    let broken = fake_api(axum::Router::new().route(
+        "/subscriptions",
+        axum::routing::get(|| async {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"error": {"code": "Boom", "message": "the API fell over"}})),
+            )
+                .into_response()
+        }),
+    ))
+    .await;
+    w.sh.run(&["subscriptions", "--api-url", &broken])
+        .assert_fails(5, "Boom: the API fell over");
+    let unavailable = fake_api(axum::Router::new().route(
+        "/subscriptions",
+        axum::routing::get(|| async { StatusCode::SERVICE_UNAVAILABLE.into_response() }),
+    ))
+    .await;
+    w.sh.run(&["subscriptions", "--api-url", &unavailable])
+        .assert_fails(5, "503");
+    // 1: not the expected JSON.
+    let html = fake_api(axum::Router::new().route(
+        "/subscriptions",
+        axum::routing::get(|| async { "<html>hello</html>" }),
+    ))
+    .await;
+    w.sh.run(&["subscriptions", "--api-url", &html])
+        .assert_fails(1, &format!("{html}/subscriptions answered 200 OK"));
+    // 3: the API keeps saying invalid_token, even after one refresh.
+    let refusing = fake_api(axum::Router::new().route(
+        "/subscriptions",
+        axum::routing::get(|| async {
+            (
+                StatusCode::UNAUTHORIZED,
+                [("www-authenticate", "Bearer error=\"invalid_token\"")],
+                Json(json!({"error": {"code": "invalid_token", "message": "nope"}})),
+            )
+                .into_response()
+        }),
+    ))
+    .await;
+    let before =
+        w.t.requests()
+            .await
+            .iter()
+            .filter(|e| e["grant_type"] == "refresh_token")
+            .count();
+    w.sh.run(&["subscriptions", "--api-url", &refusing])
+        .assert_fails(3, "after a refresh");
+    let after =
+        w.t.requests()
+            .await
+            .iter()
+            .filter(|e| e["grant_type"] == "refresh_token")
+            .count();
+    assert_eq!(after, before + 1, "exactly one refresh before giving up");
+    // 4: the API's 403 (consent missing at the identity platform).
+    w.t.control("consent", json!({"granted": false})).await;
+    let r = w.sh.run(&["subscriptions"]);
+    r.assert_fails(4, "consent_required");
+    w.sh.assert_no_secrets(&w.t).await;
+}
+
+#[tokio::test]
+async fn azobo_token_is_used_without_a_session() {
+    let t = DevTenant::start(&["--auto-approve", "alice@contoso.example"]).await;
+    let api = Api::start(&t, &[]).await;
+    let token = t.api_tokens("alice").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.set("AZOBO_API_URL", &api.url);
+    sh.set("AZOBO_TOKEN", &token);
+    let r = sh.run(&["subscriptions", "-o", "tsv"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 4);
+    sh.set("AZOBO_TOKEN", "not-a-token");
+    sh.run(&["subscriptions"]).assert_fails(3, "AZOBO_TOKEN");
+}
+
+#[tokio::test]
+async fn mfa_challenge_fails_non_interactively_and_is_answered_at_a_terminal() {
+    let w = world("dave").await;
+    let r = w.sh.run(&["subscriptions"]);
+    r.assert_fails(3, "azobo login --claims");
+    // At a terminal (under `script`, which gives azobo a pty) the CLI signs in again with the
+    // claims through the scripted browser, and the retry succeeds.
+    let mut cmd = w.sh.cmd(&[]);
+    cmd.env_remove("CI");
+    let program = format!("{} subscriptions -o tsv", crate::support::bin());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &program, "/dev/null"])
+        .envs(
+            w.sh.vars
+                .iter()
+                .filter(|(k, _)| k != "CI")
+                .map(|(k, v)| (k.clone(), v.clone())),
+        )
+        .env("HOME", w.sh.home.path())
+        .env("XDG_CONFIG_HOME", w.sh.home.path().join(".config"))
+        .env("XDG_DATA_HOME", w.sh.home.path().join(".local/share"))
+        .env("NO_COLOR", "1")
+        .env_remove("CI")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    drop(cmd);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("the API needs you to sign in again"),
+        "{text}"
+    );
+    assert!(text.contains("Secure Workloads\t"), "{text}");
+    let authorizes =
+        w.t.requests()
+            .await
+            .iter()
+            .filter(|e| {
+                e["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("/authorize"))
+            })
+            .count();
+    assert_eq!(authorizes, 2, "the first sign-in and the one with claims");
+}
