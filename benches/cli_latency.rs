@@ -1,6 +1,7 @@
 //! Wall time of whole `azobo` processes: `--version` (process start), `token` with a cached
-//! token, and a full `login` against the dev tenant with the scripted browser — per secret store
-//! available in this run (`scripts/bench.sh` provides Secret Service and the kernel keyring).
+//! token, `subscriptions --json` with a warm token against a local serve-api, and a full `login`
+//! against the dev tenant with the scripted browser — per secret store available in this run
+//! (`scripts/bench.sh` provides Secret Service and the kernel keyring).
 //! Run with `cargo bench --bench cli_latency`; prints median and p95 per case.
 
 use std::path::Path;
@@ -75,6 +76,36 @@ async fn main() {
         .expect("line");
     let info: Value = serde_json::from_str(&line).expect("json");
     let s = |k: &str| info[k].as_str().expect(k).to_owned();
+    let mut api = tokio::process::Command::new(env!("CARGO_BIN_EXE_azobo"))
+        .args([
+            "serve-api",
+            "--listen",
+            "127.0.0.1:0",
+            "-q",
+            "--authority",
+            &s("base_url"),
+            "--tenant",
+            &s("tenant_id"),
+            "--client-id",
+            &s("api_client_id"),
+            "--arm-url",
+            &s("arm_url"),
+        ])
+        .env("AZOBO_API_CLIENT_SECRET", s("api_client_secret"))
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve-api");
+    let line = BufReader::new(api.stdout.take().expect("stdout"))
+        .lines()
+        .next_line()
+        .await
+        .expect("read")
+        .expect("line");
+    let api_url = serde_json::from_str::<Value>(&line).expect("json")["listening"]
+        .as_str()
+        .expect("listening")
+        .to_owned();
     let python = std::env::var("AZOBO_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let browser = format!(
         "{python} {}/tests/support/browser.py",
@@ -86,6 +117,7 @@ async fn main() {
         ("AZOBO_CLIENT_ID".into(), s("cli_client_id")),
         ("AZOBO_API_SCOPE".into(), s("api_scope")),
         ("AZOBO_BROWSER".into(), browser),
+        ("AZOBO_API_URL".into(), api_url),
     ];
     let mut stores = vec![("plaintext file", ("AZOBO_TOKEN_STORE", "file"))];
     if std::env::var_os("AZOBO_TEST_SESSION_KEYRING").is_some() {
