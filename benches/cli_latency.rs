@@ -156,6 +156,15 @@ async fn main() {
         println!(
             "azobo token, cached ({name:<15})  median {m:6.1} ms  p95 {p:6.1} ms  ({RUNS} runs)"
         );
+        let (m, p) = stats(time(RUNS, || {
+            let mut c = azobo(home.path(), &vars);
+            c.args(["subscriptions", "--json"]);
+            c
+        }));
+        println!(
+            "azobo subscriptions --json ({name:<15})  median {m:6.1} ms  p95 {p:6.1} ms  ({RUNS} runs, warm token and OBO cache)"
+        );
     }
+    let _ = api.kill().await;
     let _ = tenant.kill().await;
 }
