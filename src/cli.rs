@@ -12,7 +12,8 @@ use crate::commands;
     name = "azobo",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = "Examples:\n  azobo demo                    # see it all work; no Azure tenant needed\n  azobo login && azobo subscriptions\n  azobo subscriptions --json | jq -r '.[].subscriptionId'\n\nExit codes: 0 ok, 1 failure, 2 usage, 3 sign-in required, 4 access denied, 5 upstream\nunavailable, 130 interrupted. `azobo help <command>` shows each command's examples."
 )]
 pub struct Cli {
     /// Flags every command accepts.
@@ -26,7 +27,7 @@ pub struct Cli {
 /// Flags every command accepts.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
-    /// Profile to use from the configuration file [env: AZOBO_PROFILE] [default: default]
+    /// Profile to use [env: AZOBO_PROFILE] [default: default]
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
@@ -34,8 +35,15 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
-    /// Output format for data on stdout
-    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
+    /// Output format for data on stdout: table, json or tsv
+    #[arg(
+        short = 'o',
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        hide_possible_values = true
+    )]
     pub output: Option<OutputFormat>,
 
     /// Shorthand for `--output json`
@@ -62,36 +70,40 @@ impl GlobalArgs {
     }
 }
 
-/// How data is written to stdout.
+/// How data is written to stdout: a table for people, JSON for programs, tab-separated values
+/// without a header for shell scripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// A table for people
     Table,
-    /// JSON for programs
     Json,
-    /// Tab-separated values, no header, for shell scripts
     Tsv,
 }
 
 /// azobo's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Show the resolved configuration and where each value comes from
-    Config(commands::config::Args),
-    /// Run a local Entra ID + Azure Resource Manager emulator for trying and testing azobo
-    DevTenant(commands::dev_tenant::Args),
+    /// Try azobo end to end on this machine, without an Azure tenant
+    Demo(commands::demo::Args),
     /// Sign in (browser + PKCE, or device code) and keep the session in the OS keyring
     Login(commands::login::Args),
-    /// Sign out: remove the session's secrets and metadata
-    Logout(commands::logout::Args),
-    /// Run the protected API: validate tokens, exchange them On-Behalf-Of the user, list ARM subscriptions
-    ServeApi(Box<commands::serve_api::Args>),
-    /// Show who is signed in, where, and until when (exit 3 when signed out)
-    Status(commands::status::Args),
     /// List your Azure subscriptions through the API (table, JSON or TSV)
     Subscriptions(commands::subscriptions::Args),
+    /// Show who is signed in, where, and until when (exit 3 when signed out)
+    Status(commands::status::Args),
     /// Print an access token for the API, refreshing it if needed (never signs in)
     Token(commands::token::Args),
+    /// Sign out: remove the session's secrets and metadata
+    Logout(commands::logout::Args),
+    /// Run the protected API (token validation, On-Behalf-Of, ARM subscriptions)
+    ServeApi(Box<commands::serve_api::Args>),
+    /// Run a local Entra ID + Azure Resource Manager emulator
+    DevTenant(commands::dev_tenant::Args),
+    /// Show the resolved configuration and where each value comes from
+    Config(commands::config::Args),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish)
+    Completions(commands::completions::Args),
+    /// Print the man page
+    Man(commands::completions::ManArgs),
 }
 
 #[cfg(test)]

@@ -27,6 +27,12 @@ pub async fn run(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
     let g = &cli.global;
     let ctx = context::Context::new(env, printer, g);
     let out = match &cli.command {
+        Command::Completions(args) => Output::Text(commands::completions::completions(args.shell)?),
+        Command::Man(_) => Output::Text(commands::completions::man()?),
+        Command::Demo(args) => {
+            commands::demo::run(args, &ctx).await?;
+            Output::Nothing
+        }
         Command::Login(args) => Output::Login(Box::new(commands::login::run(args, &ctx).await?)),
         Command::Logout(args) => Output::Logout(commands::logout::run(args, &ctx).await?),
         Command::Status(args) => Output::Status(Box::new(commands::status::run(args, &ctx).await?)),

@@ -21,6 +21,8 @@ use crate::store::Storage;
 pub enum Output {
     /// Nothing on stdout.
     Nothing,
+    /// Text printed as it is (completion scripts, the man page).
+    Text(String),
     /// A resolved profile (`azobo config show`).
     Profile(Box<Profile>),
     /// A path (`azobo config path`).
@@ -75,6 +77,7 @@ impl Printer {
     pub fn render(&self, out: &Output) -> Result<()> {
         let text = match out {
             Output::Nothing => return Ok(()),
+            Output::Text(t) => t.clone(),
             Output::Profile(p) => self.profile(p)?,
             Output::Path(p) => match self.format {
                 OutputFormat::Json => self.json(&p.display().to_string())?,
@@ -90,6 +93,11 @@ impl Printer {
             },
         };
         write_stdout(&text)
+    }
+
+    /// Writes `text` to stdout as it is.
+    pub fn raw(&self, text: &str) -> Result<()> {
+        write_stdout(text)
     }
 
     /// Writes one compact JSON object on one line and flushes: a handshake for programs.

@@ -56,18 +56,28 @@ pub struct Args {
 }
 
 impl Args {
-    /// A sign-in that answers an API's claims challenge, with the defaults of `azobo login`.
-    pub fn answering(claims: String, device_code: bool, insecure_storage: bool) -> Self {
+    /// The options of a plain `azobo login`.
+    pub fn plain() -> Self {
         Self {
             scope: Vec::new(),
             tenant: None,
             login_hint: None,
-            claims: Some(claims),
+            claims: None,
             port: None,
             timeout: 300,
             no_browser: false,
+            device_code: false,
+            insecure_storage: false,
+        }
+    }
+
+    /// A sign-in that answers an API's claims challenge, with the defaults of `azobo login`.
+    pub fn answering(claims: String, device_code: bool, insecure_storage: bool) -> Self {
+        Self {
+            claims: Some(claims),
             device_code,
             insecure_storage,
+            ..Self::plain()
         }
     }
 }
@@ -124,6 +134,81 @@ fn callback_error(error: &str, description: &str) -> Error {
     }
 }
 
+/// A sign-in to perform.
+pub struct SignIn<'a> {
+    /// `{authority}/{tenant}`.
+    pub tenant_authority: String,
+    /// The public client's id.
+    pub client_id: String,
+    /// The API scope (plus `openid profile offline_access` and `args.scope`).
+    pub api_scope: String,
+    /// The command-line options of the sign-in.
+    pub args: &'a Args,
+    /// Follow the sign-in page in-process instead of opening a browser (the demo's `--auto`).
+    pub auto_follow: bool,
+}
+
+/// The outcome of a sign-in, before anything is stored.
+pub struct SignedIn {
+    /// The verified account.
+    pub account: Account,
+    /// The token response.
+    pub token: TokenResponse,
+    /// Where the refresh token is redeemed.
+    pub token_endpoint: String,
+    /// The scopes asked for.
+    pub scopes: Vec<String>,
+}
+
+/// Signs in (browser + loopback, or device code) and verifies the id_token; stores nothing.
+pub async fn sign_in(req: &SignIn<'_>, ctx: &Context<'_>) -> Result<SignedIn> {
+    let args = req.args;
+    let http = ctx.http()?;
+    let meta = oidc::metadata(&http, &req.tenant_authority).await?;
+    let client = authorize::client(&meta, &req.client_id)?;
+    let scopes = authorize::scopes(&req.api_scope, &args.scope);
+    let hints = Hints {
+        login_hint: args.login_hint.clone(),
+        claims: args.claims.clone(),
+    };
+
+    let explicit_browser = ctx.env.get(env_vars::AZOBO_BROWSER).is_some();
+    let (token, nonce) = if args.device_code {
+        (device_flow(ctx, &client, &http, &scopes).await?, None)
+    } else if !ctx.interactive && !explicit_browser && !req.auto_follow {
+        return Err(Error::SignInRequired {
+            message: "no one is at a terminal to use a browser (non-interactive run); use `azobo login --device-code`, or set `AZOBO_TOKEN`".to_owned(),
+        });
+    } else {
+        match browser_flow(args, ctx, &client, &http, &scopes, &hints, req.auto_follow).await? {
+            Some(pair) => pair,
+            None if ctx.interactive => (device_flow(ctx, &client, &http, &scopes).await?, None),
+            None => return Err(Error::SignInRequired { message: "the browser could not be started and this run is non-interactive; use `azobo login --device-code`".to_owned() }),
+        }
+    };
+    let id_token = token.extra_fields().id_token.clone().ok_or_else(|| {
+        Error::failure(
+            "the identity platform returned no id_token; is `openid` allowed for this app?",
+        )
+    })?;
+    let account =
+        oidc::verify_id_token(&http, &meta, &id_token, &req.client_id, nonce.as_deref()).await?;
+    Ok(SignedIn {
+        account,
+        token,
+        token_endpoint: meta.token_endpoint.clone(),
+        scopes,
+    })
+}
+
+/// The scopes a token response granted, or `fallback`.
+pub fn granted_scope(token: &TokenResponse, fallback: &str) -> String {
+    token.scopes().map_or_else(
+        || fallback.to_owned(),
+        |s| s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(" "),
+    )
+}
+
 /// Runs `azobo login`.
 pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Outcome> {
     ctx.refuse_with_env_token("sign in")?;
@@ -148,37 +233,19 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Outcome> {
         .ok_or_else(|| missing("api_scope", env_vars::AZOBO_API_SCOPE))?;
     let plan = storage_plan(args, ctx)?;
     let store = ctx.store()?;
-    let http = ctx.http()?;
-    let meta = oidc::metadata(&http, &profile.tenant_authority()).await?;
-    let client = authorize::client(&meta, &client_id)?;
-    let scopes = authorize::scopes(&api_scope, &args.scope);
-    let hints = Hints {
-        login_hint: args.login_hint.clone(),
-        claims: args.claims.clone(),
+    let req = SignIn {
+        tenant_authority: profile.tenant_authority(),
+        client_id: client_id.clone(),
+        api_scope: api_scope.clone(),
+        args,
+        auto_follow: false,
     };
-
-    let explicit_browser = ctx.env.get(env_vars::AZOBO_BROWSER).is_some();
-    let (token, nonce) = if args.device_code {
-        (device_flow(ctx, &client, &http, &scopes).await?, None)
-    } else if !ctx.interactive && !explicit_browser {
-        return Err(Error::SignInRequired {
-            message: "no one is at a terminal to use a browser (non-interactive run); use `azobo login --device-code`, or set `AZOBO_TOKEN`".to_owned(),
-        });
-    } else {
-        match browser_flow(args, ctx, &client, &http, &scopes, &hints).await? {
-            Some(pair) => pair,
-            None if ctx.interactive => (device_flow(ctx, &client, &http, &scopes).await?, None),
-            None => return Err(Error::SignInRequired { message: "the browser could not be started and this run is non-interactive; use `azobo login --device-code`".to_owned() }),
-        }
-    };
-
-    let id_token = token.extra_fields().id_token.clone().ok_or_else(|| {
-        Error::failure(
-            "the identity platform returned no id_token; is `openid` allowed for this app?",
-        )
-    })?;
-    let account =
-        oidc::verify_id_token(&http, &meta, &id_token, &client_id, nonce.as_deref()).await?;
+    let SignedIn {
+        account,
+        token,
+        token_endpoint,
+        scopes,
+    } = sign_in(&req, ctx).await?;
     let refresh_token = token.refresh_token().map(|t| t.secret().clone());
     if refresh_token.is_none() {
         ctx.printer.warn("no refresh token came back (is `offline_access` allowed?); you will have to sign in again when the token expires");
@@ -187,15 +254,11 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Outcome> {
         refresh_token,
         ..Secrets::default()
     };
-    let granted = token.scopes().map_or_else(
-        || api_scope.clone(),
-        |s| s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(" "),
-    );
     secrets.tokens.insert(
         api_scope.clone(),
         CachedToken {
             access_token: token.access_token().secret().clone(),
-            scope: granted,
+            scope: granted_scope(&token, &api_scope),
             expires_on: session::now() + token.expires_in().map_or(3600, |d| d.as_secs()),
         },
     );
@@ -205,7 +268,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Outcome> {
         authority: profile.authority.as_str().trim_end_matches('/').to_owned(),
         tenant: profile.tenant.clone(),
         client_id,
-        token_endpoint: meta.token_endpoint.clone(),
+        token_endpoint,
         api_scope,
         scopes,
         storage: Storage::File,
@@ -233,6 +296,7 @@ async fn browser_flow(
     http: &reqwest::Client,
     scopes: &[String],
     hints: &Hints,
+    auto_follow: bool,
 ) -> Result<Option<(TokenResponse, Option<String>)>> {
     let listener = Loopback::bind(args.port).await?;
     let redirect = listener.redirect_uri();
@@ -240,7 +304,23 @@ async fn browser_flow(
     let port = listener.port();
     let waiting = listener.start(&req.state);
     ctx.printer.info(&format!("Sign in at: {}", req.url));
-    if args.no_browser {
+    if auto_follow {
+        // The demo's scripted browser: fetch the page and deliver its redirect to the listener,
+        // over the same sockets a browser would use.
+        let (url, http) = (req.url.clone(), http.clone());
+        tokio::spawn(async move {
+            let Ok(resp) = http.get(&url).send().await else {
+                return;
+            };
+            if let Some(loc) = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+            {
+                let _ = http.get(loc).send().await;
+            }
+        });
+    } else if args.no_browser {
         ctx.printer.info(&format!("Open that URL in a browser on this machine; waiting for the redirect to localhost:{port} (Ctrl-C to cancel)."));
     } else {
         let (url, env) = (req.url.clone(), ctx.env.clone());

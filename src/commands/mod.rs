@@ -1,6 +1,8 @@
 //! One module per command; each exposes clap `Args` and `run`, and returns data, not text.
 
+pub mod completions;
 pub mod config;
+pub mod demo;
 pub mod dev_tenant;
 pub mod login;
 pub mod logout;

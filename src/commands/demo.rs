@@ -1,0 +1,172 @@
+//! `azobo demo`: the whole story on one machine, with no Azure tenant — a dev tenant, the API,
+//! a sign-in, and the subscriptions table. Tokens stay in memory: the demo never touches the
+//! user's sessions or keyring.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use oauth2::TokenResponse as _;
+
+use crate::api::settings::{FileSettings, Given, resolve};
+use crate::api::{AppState, router};
+use crate::client::api;
+use crate::commands::login::{self, SignIn};
+use crate::commands::subscriptions::Listing;
+use crate::context::Context;
+use crate::dev_tenant::{self, Options, seed::SeedFile};
+use crate::error::{Error, Result};
+use crate::http_server::{self, Limits};
+use crate::output::Output;
+
+/// The demo user signed in with `--auto`.
+const DEMO_USER: &str = "alice@contoso.example";
+
+/// Try azobo end to end on this machine: local Entra ID + ARM, the API, a sign-in, your subscriptions.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  azobo demo                 # opens your browser on the dev tenant's sign-in page: pick a user
+  azobo demo --auto          # signs alice in without a browser (the default when non-interactive)
+  azobo demo --keep-running  # leaves the dev tenant and the API up for another shell")]
+pub struct Args {
+    /// Sign the demo user in without a browser
+    #[arg(long)]
+    pub auto: bool,
+    /// Keep the dev tenant and the API running (until Ctrl-C) and print how to use them
+    #[arg(long)]
+    pub keep_running: bool,
+}
+
+/// Runs `azobo demo`.
+pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
+    let auto = args.auto || !ctx.interactive;
+    let printer = ctx.printer;
+    printer
+        .info("Starting a local Entra ID + Azure Resource Manager (the dev tenant) and the API…");
+    let directory = SeedFile::default().resolve(std::path::Path::new("<built-in seed>"))?;
+    let tenant = dev_tenant::start(Options {
+        listen: ([127, 0, 0, 1], 0).into(),
+        tls: false,
+        directory,
+        auto_approve: auto.then(|| DEMO_USER.to_owned()),
+        page_size: 100,
+        token_lifetime: None,
+        device_code_interval: 5,
+        runtime_dir: None,
+    })
+    .await?;
+    let info = tenant.info.clone();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    let tenant_task = tokio::spawn(tenant.serve(stopped(stop_rx.clone())));
+
+    let settings = resolve(
+        Given {
+            listen: Some("127.0.0.1:0".into()),
+            authority: Some(info.base_url.clone()),
+            tenant: Some(info.tenant_id.clone()),
+            client_id: Some(info.api_client_id.clone()),
+            arm_url: Some(info.arm_url.clone()),
+            client_secret: Some(info.api_client_secret.clone()),
+            ..Given::default()
+        },
+        FileSettings::default(),
+    )?;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| Error::io("binding the demo API", e))?;
+    let api_url = format!(
+        "http://{}",
+        listener
+            .local_addr()
+            .map_err(|e| Error::io("reading the demo API's address", e))?
+    );
+    let state = Arc::new(AppState::new(settings, ctx.http()?));
+    state.keys.load().await.map_err(|e| {
+        Error::failure(format!(
+            "the demo API cannot read the dev tenant's keys: {e}"
+        ))
+    })?;
+    let refresher = state.keys.spawn_refresher();
+    let api_task = tokio::spawn(http_server::serve(
+        listener,
+        router(state),
+        None,
+        Limits {
+            shutdown_grace: Duration::from_secs(2),
+            ..Limits::default()
+        },
+        stopped(stop_rx),
+    ));
+
+    if auto {
+        printer.info(&format!("Signing in as {DEMO_USER} (no browser)…"));
+    } else {
+        printer.info("Your browser opens the dev tenant's sign-in page: pick any demo user (alice has 4 subscriptions, bob 250, carol none).");
+    }
+    let login_args = login::Args::plain();
+    let signed = login::sign_in(
+        &SignIn {
+            tenant_authority: info.authority.clone(),
+            client_id: info.cli_client_id.clone(),
+            api_scope: info.api_scope.clone(),
+            args: &login_args,
+            auto_follow: auto,
+        },
+        ctx,
+    )
+    .await?;
+    printer.info(&format!(
+        "Signed in as {} <{}>.",
+        signed.account.name, signed.account.username
+    ));
+    let http = ctx.http()?;
+    let url = api::subscriptions_url(
+        &url::Url::parse(&api_url).map_err(|e| Error::failure(format!("demo API URL: {e}")))?,
+    );
+    let listing = match api::subscriptions(
+        &http,
+        &url,
+        signed.token.access_token().secret(),
+        &uuid::Uuid::new_v4().to_string(),
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(api::CallError::Fatal(e)) => return Err(e),
+        Err(api::CallError::Unauthorized(m) | api::CallError::Claims { message: m, .. }) => {
+            return Err(Error::SignInRequired {
+                message: format!("the demo API refused the token: {m}"),
+            });
+        }
+    };
+    printer.render(&Output::Subscriptions(Box::new(Listing {
+        items: listing.items,
+        query: None,
+        incomplete: listing.incomplete,
+    })))?;
+    printer.info(&format!(
+        "\nWhat just happened:\n  1. Sign-in: {} signed in to the dev tenant (authorization code + PKCE); the redirect landed on a loopback port.\n  2. On-Behalf-Of: the API validated that token and exchanged it for an Azure Resource Manager token for the same user.\n  3. ARM: the API listed every page of GET /subscriptions. For your real tenant: register the two apps and write config.toml (README: \"Using it with a real tenant\"), then `azobo login` and `azobo subscriptions`.",
+        signed.account.username
+    ));
+
+    if args.keep_running {
+        let exports = format!(
+            "export AZOBO_PROFILE=azobo-demo\nexport AZOBO_AUTHORITY={}\nexport AZOBO_TENANT={}\nexport AZOBO_CLIENT_ID={}\nexport AZOBO_API_SCOPE={}\nexport AZOBO_ARM_URL={}\nexport AZOBO_API_URL={api_url}\n",
+            info.base_url, info.tenant_id, info.cli_client_id, info.api_scope, info.arm_url
+        );
+        printer.raw(&exports)?;
+        printer.info("The dev tenant and the API keep running until Ctrl-C. In another shell, set the variables above, then `azobo login` and `azobo subscriptions` (the session goes to profile `azobo-demo`).");
+        http_server::shutdown_signal().await;
+    }
+    let _ = stop_tx.send(true);
+    refresher.abort();
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        let _ = api_task.await;
+        let _ = tenant_task.await;
+    })
+    .await;
+    Ok(())
+}
