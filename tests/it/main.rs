@@ -14,6 +14,7 @@ mod http_client;
 mod login;
 mod msal;
 mod obo;
+mod readme;
 mod serve_api;
 mod store;
 mod subscriptions;
