@@ -8,8 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use tokio::io::{AsyncBufReadExt as _, BufReader};
+mod common;
 
 const RUNS: usize = 40;
 
@@ -57,52 +56,21 @@ fn azobo(home: &Path, vars: &[(String, String)]) -> Command {
 
 #[tokio::main]
 async fn main() {
-    let mut tenant = tokio::process::Command::new(env!("CARGO_BIN_EXE_azobo"))
-        .args([
+    let (mut tenant, info) = common::spawn(
+        &[
             "dev-tenant",
+            "--listen",
+            "127.0.0.1:0",
             "--auto-approve",
             "alice@contoso.example",
             "-q",
-        ])
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("dev tenant");
-    let line = BufReader::new(tenant.stdout.take().expect("stdout"))
-        .lines()
-        .next_line()
-        .await
-        .expect("read")
-        .expect("line");
-    let info: Value = serde_json::from_str(&line).expect("json");
+        ],
+        &[],
+    )
+    .await;
     let s = |k: &str| info[k].as_str().expect(k).to_owned();
-    let mut api = tokio::process::Command::new(env!("CARGO_BIN_EXE_azobo"))
-        .args([
-            "serve-api",
-            "--listen",
-            "127.0.0.1:0",
-            "-q",
-            "--authority",
-            &s("base_url"),
-            "--tenant",
-            &s("tenant_id"),
-            "--client-id",
-            &s("api_client_id"),
-            "--arm-url",
-            &s("arm_url"),
-        ])
-        .env("AZOBO_API_CLIENT_SECRET", s("api_client_secret"))
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("serve-api");
-    let line = BufReader::new(api.stdout.take().expect("stdout"))
-        .lines()
-        .next_line()
-        .await
-        .expect("read")
-        .expect("line");
-    let api_url = serde_json::from_str::<Value>(&line).expect("json")["listening"]
+    let (mut api, listening) = common::spawn_api(&info).await;
+    let api_url = listening["listening"]
         .as_str()
         .expect("listening")
         .to_owned();

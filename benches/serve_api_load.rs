@@ -40,25 +40,7 @@ async fn main() {
         &[],
     )
     .await;
-    let s = |k: &str| info[k].as_str().expect(k).to_owned();
-    let (api, listening) = spawn(
-        &[
-            "serve-api",
-            "--listen",
-            "127.0.0.1:0",
-            "-q",
-            "--authority",
-            &s("base_url"),
-            "--tenant",
-            &s("tenant_id"),
-            "--client-id",
-            &s("api_client_id"),
-            "--arm-url",
-            &s("arm_url"),
-        ],
-        &[("AZOBO_API_CLIENT_SECRET", s("api_client_secret"))],
-    )
-    .await;
+    let (api, listening) = common::spawn_api(&info).await;
     let url = listening["listening"]
         .as_str()
         .expect("listening")

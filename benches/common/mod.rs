@@ -122,6 +122,29 @@ pub async fn spawn(args: &[&str], env: &[(&str, String)]) -> (tokio::process::Ch
     (child, serde_json::from_str(&line).expect("JSON"))
 }
 
+/// Starts serve-api against the dev tenant described by `info`.
+pub async fn spawn_api(info: &Value) -> (tokio::process::Child, Value) {
+    let s = |k: &str| info[k].as_str().expect(k).to_owned();
+    spawn(
+        &[
+            "serve-api",
+            "--listen",
+            "127.0.0.1:0",
+            "-q",
+            "--authority",
+            &s("base_url"),
+            "--tenant",
+            &s("tenant_id"),
+            "--client-id",
+            &s("api_client_id"),
+            "--arm-url",
+            &s("arm_url"),
+        ],
+        &[("AZOBO_API_CLIENT_SECRET", s("api_client_secret"))],
+    )
+    .await
+}
+
 /// A user's API token from a dev tenant that auto-approves `alice`.
 pub async fn user_token(client: &reqwest::Client, info: &Value) -> (String, String) {
     let s = |k: &str| info[k].as_str().expect(k).to_owned();
