@@ -20,11 +20,16 @@ fn main() -> ExitCode {
     };
     azobo::logging::init(cli.global.verbose, cli.global.quiet, &env, server);
     let printer = Printer::new(&cli.global, &env);
+    // serve-api drains in-flight requests on Ctrl-C itself; everything else just stops (130).
+    let drains_itself = server.is_some();
     let result = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt.block_on(async {
+            if drains_itself {
+                return azobo::run(cli, &env, &printer).await;
+            }
             tokio::select! {
                 r = azobo::run(cli, &env, &printer) => r,
                 _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),

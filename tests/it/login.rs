@@ -511,3 +511,25 @@ async fn ctrl_c_while_waiting_exits_130_and_closes_the_port() {
         "the port is closed"
     );
 }
+
+#[tokio::test]
+async fn sessions_are_per_profile() {
+    let t = tenant().await;
+    let sh = Shell::new(&t, Keyring::File);
+    let r = sh.run(&["--profile", "work", "login"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stderr.contains("on profile `work`"), "{}", r.stderr);
+    assert_eq!(sh.run(&["--profile", "work", "status"]).code, Some(0));
+    sh.run(&["status"]).assert_fails(3, "profile `default`");
+    sh.run(&["token"]).assert_fails(3, "not signed in");
+    let r = sh
+        .cmd(&["token"])
+        .env("AZOBO_PROFILE", "work")
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "AZOBO_PROFILE selects the profile");
+    let out = sh.run(&["logout", "--all"]);
+    assert!(out.stderr.contains("profile `work`"), "{}", out.stderr);
+    sh.run(&["--profile", "work", "status"])
+        .assert_fails(3, "not signed in");
+}
