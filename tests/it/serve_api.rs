@@ -610,6 +610,12 @@ async fn a_slowloris_connection_does_not_block_others() {
 
 #[tokio::test]
 async fn graceful_shutdown_finishes_an_in_flight_request() {
+    for signal in ["-TERM", "-INT"] {
+        drain_on(signal).await;
+    }
+}
+
+async fn drain_on(signal: &str) {
     let t = DevTenant::start(&[]).await;
     let api = Api::start(&t, &[]).await;
     let alice = user_token(&t, "alice").await;
@@ -635,7 +641,7 @@ async fn graceful_shutdown_finishes_an_in_flight_request() {
     {
         tokio::task::yield_now().await;
     }
-    let (status, logs) = api.stop().await;
+    let (status, logs) = api.stop_with(signal).await;
     assert_eq!(inflight.await.unwrap().unwrap(), StatusCode::OK);
     assert!(status.success(), "{logs}");
 }

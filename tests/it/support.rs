@@ -639,10 +639,15 @@ impl Api {
     }
 
     /// Stops with SIGTERM and returns the captured stderr (the logs).
-    pub async fn stop(mut self) -> (std::process::ExitStatus, String) {
+    pub async fn stop(self) -> (std::process::ExitStatus, String) {
+        self.stop_with("-TERM").await
+    }
+
+    /// Stops with `signal` (`-TERM`, `-INT`) and returns the captured stderr.
+    pub async fn stop_with(mut self, signal: &str) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().expect("running").to_string();
         std::process::Command::new("kill")
-            .args(["-TERM", &pid])
+            .args([signal, &pid])
             .status()
             .expect("kill");
         let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
