@@ -77,11 +77,12 @@ fn signed_out(profile: &str) -> Error {
     }
 }
 
-/// A token for `scope` from `store`'s session, refreshing when needed (or when `force`).
+/// A token for `scope` from `store`'s session, refreshing when needed (or when `force`). The HTTP
+/// client is built only for a refresh: a cached token costs no TLS set-up.
 pub async fn access_token(
     store: &Store,
     profile: &str,
-    http: &reqwest::Client,
+    http: impl FnOnce() -> Result<reqwest::Client>,
     scope: &str,
     force: bool,
 ) -> Result<AccessToken> {
@@ -109,7 +110,8 @@ pub async fn access_token(
         oauth2::Client::new(ClientId::new(loaded.meta.client_id.clone()))
             .set_auth_type(oauth2::AuthType::RequestBody)
             .set_token_uri(token_url);
-    let adapter = http_adapter(http);
+    let http = http()?;
+    let adapter = http_adapter(&http);
     let scopes = ["openid", "profile", "offline_access", scope];
     let result = client
         .exchange_refresh_token(&RefreshToken::new(rt))

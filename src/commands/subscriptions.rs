@@ -136,14 +136,15 @@ async fn with_session(
                 message: format!("not signed in (profile `{name}`)"),
             })?,
     };
-    let token = session::access_token(&store, &name, http, &scope, false).await?;
+    let token = session::access_token(&store, &name, || Ok(http.clone()), &scope, false).await?;
     let (claims, message) = match api::subscriptions(http, url, &token.secret, correlation_id).await
     {
         Ok(l) => return Ok(l),
         Err(CallError::Fatal(e)) => return Err(e),
         Err(CallError::Unauthorized(m)) => {
             // The token may have been revoked or expired in flight: refresh once and retry.
-            let fresh = session::access_token(&store, &name, http, &scope, true).await?;
+            let fresh =
+                session::access_token(&store, &name, || Ok(http.clone()), &scope, true).await?;
             return match api::subscriptions(http, url, &fresh.secret, correlation_id).await {
                 Ok(l) => Ok(l),
                 Err(CallError::Fatal(e)) => Err(e),
@@ -171,7 +172,7 @@ async fn with_session(
         ctx,
     )
     .await?;
-    let token = session::access_token(&store, &name, http, &scope, false).await?;
+    let token = session::access_token(&store, &name, || Ok(http.clone()), &scope, false).await?;
     match api::subscriptions(http, url, &token.secret, correlation_id).await {
         Ok(l) => Ok(l),
         Err(CallError::Fatal(e)) => Err(e),

@@ -91,11 +91,10 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<TokenView> {
                 })?,
         },
     };
-    let http = ctx.http()?;
     Ok(session::access_token(
         &store,
         &ctx.profile_name(),
-        &http,
+        || ctx.http(),
         &scope,
         args.force_refresh,
     )
