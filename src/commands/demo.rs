@@ -157,9 +157,10 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
             "export AZOBO_PROFILE=azobo-demo\nexport AZOBO_AUTHORITY={}\nexport AZOBO_TENANT={}\nexport AZOBO_CLIENT_ID={}\nexport AZOBO_API_SCOPE={}\nexport AZOBO_ARM_URL={}\nexport AZOBO_API_URL={api_url}\n",
             info.base_url, info.tenant_id, info.cli_client_id, info.api_scope, info.arm_url
         );
+        let stop = http_server::shutdown_signal();
         printer.raw(&exports)?;
         printer.info("The dev tenant and the API keep running until Ctrl-C. In another shell, set the variables above, then `azobo login` and `azobo subscriptions` (the session goes to profile `azobo-demo`).");
-        http_server::shutdown_signal().await;
+        stop.await;
     }
     let _ = stop_tx.send(true);
     refresher.abort();

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::dev_tenant::{self, Options, seed::SeedFile};
 use crate::error::{Error, Result};
+use crate::http_server;
 use crate::output::Printer;
 
 /// Run a local Entra ID + Azure Resource Manager emulator.
@@ -102,24 +103,13 @@ pub fn options(args: &Args) -> Result<Options> {
 /// Runs `azobo dev-tenant`: announces itself on stdout, then serves until SIGTERM.
 pub async fn run(args: &Args, printer: &Printer) -> Result<()> {
     let running = dev_tenant::start(options(args)?).await?;
+    // Listen for SIGTERM before announcing: a supervisor may stop us the moment it reads the line.
+    let stop = http_server::terminate_signal();
     printer.json_line(&running.info)?;
     printer.info(&format!(
         "dev tenant listening on {} (tenant {}); stop it with Ctrl-C",
         running.info.base_url, running.info.tenant_id
     ));
-    running.serve(terminate()).await;
+    running.serve(stop).await;
     Ok(())
-}
-
-/// SIGTERM; Ctrl-C is handled by `main` (exit 130).
-async fn terminate() {
-    #[cfg(unix)]
-    {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-            return;
-        }
-    }
-    std::future::pending::<()>().await;
 }

@@ -160,6 +160,8 @@ pub async fn run(
     let http = crate::client::http::client(env)?;
     let state = Arc::new(AppState::new(settings, http));
     let refresher = state.keys.spawn_refresher();
+    // Listen for signals before announcing: a supervisor may stop us the moment it reads the line.
+    let stop = http_server::shutdown_signal();
     let scheme = if tls.is_some() { "https" } else { "http" };
     printer.json_line(&serde_json::json!({"listening": format!("{scheme}://{addr}")}))?;
     tracing::info!("serve-api listening on {scheme}://{addr}");
@@ -170,14 +172,7 @@ pub async fn run(
         shutdown_grace: Duration::from_secs(20),
         ..Limits::default()
     };
-    http_server::serve(
-        listener,
-        router(state),
-        tls,
-        limits,
-        http_server::shutdown_signal(),
-    )
-    .await;
+    http_server::serve(listener, router(state), tls, limits, stop).await;
     refresher.abort();
     tracing::info!("serve-api stopped");
     Ok(())
