@@ -18,19 +18,7 @@ async fn key_rotation_keeps_the_previous_key_and_retires_the_oldest() {
     let r = t.control("keys/rotate", json!({})).await;
     let new_kid = r["current_kid"].as_str().unwrap().to_owned();
     assert_ne!(new_kid, old_kid);
-    let jwks: Value = t
-        .http
-        .get(format!(
-            "{}/{}/discovery/v2.0/keys",
-            t.base(),
-            t.s("tenant_id")
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = t.jwks().await;
     let kids: Vec<&str> = jwks["keys"]
         .as_array()
         .unwrap()

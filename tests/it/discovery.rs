@@ -148,19 +148,7 @@ async fn unknown_tenant_gets_aadsts90002() {
 #[tokio::test]
 async fn jwks_has_two_rs256_keys_named_by_thumbprint() {
     let t = DevTenant::start(&[]).await;
-    let jwks: Value = t
-        .http
-        .get(format!(
-            "{}/{}/discovery/v2.0/keys",
-            t.base(),
-            t.s("tenant_id")
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = t.jwks().await;
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 2);
     for k in keys {

@@ -178,10 +178,11 @@ async fn non_interactive_login_without_a_browser_command_fails_at_once() {
     );
 }
 
-#[tokio::test]
-async fn device_code_login_waits_for_approval() {
-    let t = tenant().await;
-    let sh = Shell::new(&t, Keyring::File);
+/// Starts `azobo login --device-code`; returns the child, the user code it printed on stderr,
+/// and a thread collecting all of its stderr.
+async fn start_device_login(
+    sh: &Shell,
+) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
     let mut child = sh
         .cmd(&["login", "--device-code"])
         .stdout(Stdio::piped())
@@ -211,6 +212,14 @@ async fn device_code_login_waits_for_approval() {
             .await
             .unwrap()
             .expect("the device code message on stderr");
+    (child, code, reader)
+}
+
+#[tokio::test]
+async fn device_code_login_waits_for_approval() {
+    let t = tenant().await;
+    let sh = Shell::new(&t, Keyring::File);
+    let (mut child, code, reader) = start_device_login(&sh).await;
     t.control(
         "device/approve",
         json!({"user_code": code, "username": "bob@contoso.example"}),
@@ -243,27 +252,16 @@ async fn device_code_login_waits_for_approval() {
 async fn declined_device_code_exits_4() {
     let t = tenant().await;
     let sh = Shell::new(&t, Keyring::File);
-    let mut child = sh
-        .cmd(&["login", "--device-code"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let code = loop {
-        let line = lines.next().expect("stderr line").unwrap();
-        if let Some(c) = line.split("enter the code ").nth(1) {
-            break c.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let (mut child, code, reader) = start_device_login(&sh).await;
     t.control("device/decline", json!({"user_code": code}))
         .await;
     let status = tokio::task::spawn_blocking(move || child.wait())
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(status.code(), Some(4));
+    let err = reader.join().unwrap();
+    assert_eq!(status.code(), Some(4), "{err}");
+    assert!(err.contains("declined"), "{err}");
 }
 
 fn plaintext_refresh_token(sh: &Shell) -> String {

@@ -25,6 +25,16 @@ async fn user_token(t: &DevTenant, user: &str) -> String {
         .to_owned()
 }
 
+/// `GET /subscriptions` with a fresh token of `user`.
+async fn as_user(
+    api: &Api,
+    t: &DevTenant,
+    user: &str,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    api.get("/subscriptions", Some(&bearer(&user_token(t, user).await)))
+        .await
+}
+
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
@@ -33,12 +43,7 @@ fn bearer(token: &str) -> String {
 async fn every_page_of_250_subscriptions_and_an_empty_list() {
     let t = DevTenant::start(&[]).await;
     let api = Api::start(&t, &[]).await;
-    let (s, _, body) = api
-        .get(
-            "/subscriptions",
-            Some(&bearer(&user_token(&t, "bob").await)),
-        )
-        .await;
+    let (s, _, body) = as_user(&api, &t, "bob").await;
     assert_eq!(s, StatusCode::OK, "{body}");
     let value = body["value"].as_array().unwrap();
     assert_eq!(value.len(), 250);
@@ -60,12 +65,7 @@ async fn every_page_of_250_subscriptions_and_an_empty_list() {
         "three ARM pages"
     );
 
-    let (s, _, body) = api
-        .get(
-            "/subscriptions",
-            Some(&bearer(&user_token(&t, "carol").await)),
-        )
-        .await;
+    let (s, _, body) = as_user(&api, &t, "carol").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         body,
@@ -177,19 +177,7 @@ async fn every_bad_token_is_refused_before_any_obo_exchange() {
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
         parts[1]
     );
-    let jwks: Value = t
-        .http
-        .get(format!(
-            "{}/{}/discovery/v2.0/keys",
-            t.base(),
-            t.s("tenant_id")
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = t.jwks().await;
     let hs256 = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &g,
@@ -405,12 +393,7 @@ async fn keys_rotated_at_the_idp_validate_without_a_restart() {
 async fn mfa_user_gets_a_claims_challenge_the_cli_can_parse() {
     let t = DevTenant::start(&[]).await;
     let api = Api::start(&t, &[]).await;
-    let (s, h, body) = api
-        .get(
-            "/subscriptions",
-            Some(&bearer(&user_token(&t, "dave").await)),
-        )
-        .await;
+    let (s, h, body) = as_user(&api, &t, "dave").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
     let challenge = h["www-authenticate"].to_str().unwrap();
     assert!(
@@ -444,12 +427,7 @@ async fn consent_missing_is_403_naming_known_client_applications() {
     let t = DevTenant::start(&[]).await;
     let api = Api::start(&t, &[]).await;
     t.control("consent", json!({"granted": false})).await;
-    let (s, _, body) = api
-        .get(
-            "/subscriptions",
-            Some(&bearer(&user_token(&t, "alice").await)),
-        )
-        .await;
+    let (s, _, body) = as_user(&api, &t, "alice").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["code"], "consent_required");
     assert!(
@@ -493,12 +471,7 @@ async fn a_rejected_api_secret_is_a_500_for_the_operator() {
     )
     .await;
     api.wait_ready().await;
-    let (s, _, body) = api
-        .get(
-            "/subscriptions",
-            Some(&bearer(&user_token(&t, "alice").await)),
-        )
-        .await;
+    let (s, _, body) = as_user(&api, &t, "alice").await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body["error"]["code"], "server_credential_rejected");
     let (_, logs) = api.stop().await;
@@ -520,12 +493,7 @@ async fn certificate_credential_signs_a_client_assertion() {
         .collect();
     let api = Api::spawn(&args, &[]).await;
     api.wait_ready().await;
-    let (s, _, body) = api
-        .get(
-            "/subscriptions",
-            Some(&bearer(&user_token(&t, "alice").await)),
-        )
-        .await;
+    let (s, _, body) = as_user(&api, &t, "alice").await;
     assert_eq!(s, StatusCode::OK, "{body}");
 }
 
@@ -580,12 +548,7 @@ async fn idp_down_at_startup_is_not_ready_until_it_returns() {
     ])
     .await;
     api.wait_ready().await;
-    let (s, _, body) = api
-        .get(
-            "/subscriptions",
-            Some(&bearer(&user_token(&t, "alice").await)),
-        )
-        .await;
+    let (s, _, body) = as_user(&api, &t, "alice").await;
     assert_eq!(s, StatusCode::OK, "{body}");
 }
 
@@ -599,12 +562,7 @@ async fn a_slowloris_connection_does_not_block_others() {
         .unwrap();
     let (s, _, _) = api.get("/healthz", None).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _, _) = api
-        .get(
-            "/subscriptions",
-            Some(&bearer(&user_token(&t, "alice").await)),
-        )
-        .await;
+    let (s, _, _) = as_user(&api, &t, "alice").await;
     assert_eq!(s, StatusCode::OK);
 }
 
@@ -748,12 +706,7 @@ async fn federated_token_file_authenticates_the_api() {
     )
     .await;
     api.wait_ready().await;
-    let (s, _, body) = api
-        .get(
-            "/subscriptions",
-            Some(&bearer(&user_token(&t, "alice").await)),
-        )
-        .await;
+    let (s, _, body) = as_user(&api, &t, "alice").await;
     assert_eq!(s, StatusCode::OK, "{body}");
     // A token for another subject is not this app's federated credential.
     let stranger = signed(&t, json!({"iss": format!("{}/{tid}/v2.0", t.base()), "sub": "system:serviceaccount:other:x", "aud": "api://AzureADTokenExchange", "exp": now() + 3600}), None).await;

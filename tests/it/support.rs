@@ -137,6 +137,23 @@ impl DevTenant {
         v
     }
 
+    /// The published JWKS.
+    pub async fn jwks(&self) -> Value {
+        let url = format!(
+            "{}/{}/discovery/v2.0/keys",
+            self.base(),
+            self.s("tenant_id")
+        );
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The request log.
     pub async fn requests(&self) -> Vec<Value> {
         let v: Value = self
