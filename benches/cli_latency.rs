@@ -56,18 +56,7 @@ fn azobo(home: &Path, vars: &[(String, String)]) -> Command {
 
 #[tokio::main]
 async fn main() {
-    let (mut tenant, info) = common::spawn(
-        &[
-            "dev-tenant",
-            "--listen",
-            "127.0.0.1:0",
-            "--auto-approve",
-            "alice@contoso.example",
-            "-q",
-        ],
-        &[],
-    )
-    .await;
+    let (mut tenant, info) = common::spawn_tenant().await;
     let s = |k: &str| info[k].as_str().expect(k).to_owned();
     let (mut api, listening) = common::spawn_api(&info).await;
     let api_url = listening["listening"]

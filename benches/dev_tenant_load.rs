@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Call, load, spawn, user_token};
+use common::{Call, load, user_token};
 
 const CONNECTIONS: usize = 16;
 const DURATION: Duration = Duration::from_secs(5);
@@ -16,18 +16,7 @@ const MAX_REQUESTS: usize = 200_000;
 
 #[tokio::main]
 async fn main() {
-    let (_tenant, info) = spawn(
-        &[
-            "dev-tenant",
-            "--listen",
-            "127.0.0.1:0",
-            "--auto-approve",
-            "alice@contoso.example",
-            "-q",
-        ],
-        &[],
-    )
-    .await;
+    let (_tenant, info) = common::spawn_tenant().await;
     let s = |k: &str| info[k].as_str().expect(k).to_owned();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Call, load, spawn, user_token};
+use common::{Call, load, user_token};
 
 const CONNECTIONS: usize = 64;
 const DURATION: Duration = Duration::from_secs(20);
@@ -28,18 +28,7 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let (_tenant, info) = spawn(
-        &[
-            "dev-tenant",
-            "--listen",
-            "127.0.0.1:0",
-            "--auto-approve",
-            "alice@contoso.example",
-            "-q",
-        ],
-        &[],
-    )
-    .await;
+    let (_tenant, info) = common::spawn_tenant().await;
     let (api, listening) = common::spawn_api(&info).await;
     let url = listening["listening"]
         .as_str()

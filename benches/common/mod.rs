@@ -122,6 +122,22 @@ pub async fn spawn(args: &[&str], env: &[(&str, String)]) -> (tokio::process::Ch
     (child, serde_json::from_str(&line).expect("JSON"))
 }
 
+/// Starts a dev tenant that signs alice in without a page.
+pub async fn spawn_tenant() -> (tokio::process::Child, Value) {
+    spawn(
+        &[
+            "dev-tenant",
+            "--listen",
+            "127.0.0.1:0",
+            "--auto-approve",
+            "alice@contoso.example",
+            "-q",
+        ],
+        &[],
+    )
+    .await
+}
+
 /// Starts serve-api against the dev tenant described by `info`.
 pub async fn spawn_api(info: &Value) -> (tokio::process::Child, Value) {
     let s = |k: &str| info[k].as_str().expect(k).to_owned();
