@@ -70,7 +70,7 @@ pub async fn finish(
         .map_err(|e| match e {
             RequestTokenError::ServerResponse(r) => {
                 let detail = r.error_description().map_or(String::new(), |d| {
-                    format!(": {}", d.split(" Trace ID:").next().unwrap_or(d))
+                    format!(": {}", super::entra::without_trace(d))
                 });
                 match r.error() {
                     DeviceCodeErrorResponseType::AccessDenied => Error::AccessDenied {

@@ -42,18 +42,20 @@ pub struct EntraError {
     pub correlation_id: Option<String>,
 }
 
+/// An Entra `error_description` without the trace trailer (`Trace ID: … Correlation ID: …`).
+pub fn without_trace(description: &str) -> &str {
+    description
+        .split(" Trace ID:")
+        .next()
+        .unwrap_or(description)
+        .trim()
+}
+
 impl EntraError {
     /// The first sentence of the description, without Entra's trace trailer.
     pub fn summary(&self) -> String {
-        let d = self.error_description.as_deref().unwrap_or(&self.error);
-        let d = d
-            .split(" Trace ID:")
-            .next()
-            .unwrap_or(d)
-            .split("\r\n")
-            .next()
-            .unwrap_or(d)
-            .trim();
+        let d = without_trace(self.error_description.as_deref().unwrap_or(&self.error));
+        let d = d.split("\r\n").next().unwrap_or(d).trim();
         match d.find(". ") {
             Some(i) => d[..=i].to_owned(),
             None => d.to_owned(),

@@ -119,11 +119,7 @@ fn storage_plan(args: &Args, ctx: &Context<'_>) -> Result<StoragePlan> {
 fn callback_error(error: &str, description: &str) -> Error {
     let message = format!(
         "the identity platform refused the sign-in: {error}: {}",
-        description
-            .split(" Trace ID:")
-            .next()
-            .unwrap_or(description)
-            .trim()
+        crate::client::entra::without_trace(description)
     );
     match error {
         "access_denied" | "consent_required" | "unauthorized_client" => {

@@ -69,6 +69,16 @@ impl AadError {
         )
     }
 
+    /// A confidential client presented neither a secret nor an assertion (AADSTS7000218).
+    pub(crate) fn no_client_credential() -> Self {
+        Self::new(
+            "invalid_client",
+            7_000_218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        )
+        .with_status(StatusCode::UNAUTHORIZED)
+    }
+
     pub(crate) fn invalid_scope(detail: impl AsRef<str>) -> Self {
         Self::new(
             "invalid_scope",

@@ -261,8 +261,7 @@ fn authenticate(
             auth: ClientAuth::Certificate,
         });
     }
-    Err(AadError::new("invalid_client", 7_000_218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
-        .with_status(StatusCode::UNAUTHORIZED))
+    Err(AadError::no_client_credential())
 }
 
 fn verify_client_assertion(
@@ -627,8 +626,7 @@ fn device_poll(tenant: &Tenant, form: &Form, client: &Client) -> Result<Value, A
 
 fn client_credentials(tenant: &Tenant, form: &Form, client: &Client) -> Result<Value, AadError> {
     if client.auth == ClientAuth::Public {
-        return Err(AadError::new("invalid_client", 7_000_218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
-            .with_status(StatusCode::UNAUTHORIZED));
+        return Err(AadError::no_client_credential());
     }
     let scope = required(form, "scope")?;
     let scopes = scopes::parse(&tenant.dir(), scope)?;
@@ -657,8 +655,7 @@ fn client_credentials(tenant: &Tenant, form: &Form, client: &Client) -> Result<V
 
 fn on_behalf_of(tenant: &Tenant, form: &Form, client: &Client) -> Result<Value, AadError> {
     if client.auth == ClientAuth::Public {
-        return Err(AadError::new("invalid_client", 7_000_218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
-            .with_status(StatusCode::UNAUTHORIZED));
+        return Err(AadError::no_client_credential());
     }
     if required(form, "requested_token_use")? != "on_behalf_of" {
         return Err(AadError::new(
@@ -785,8 +782,7 @@ pub(crate) async fn device_code(
             (d.cli_client_id.to_string(), d.api_client_id.to_string())
         };
         if client_id == api {
-            return Err(AadError::new("invalid_client", 7_000_218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
-                .with_status(StatusCode::UNAUTHORIZED));
+            return Err(AadError::no_client_credential());
         }
         if client_id != cli {
             return Err(AadError::unknown_client(&client_id));

@@ -98,15 +98,7 @@ async fn reset_restores_knobs_and_forgets_grants() {
     t.control("users/alice@contoso.example/mfa", json!({"required": true}))
         .await;
     t.control("reset", json!({})).await;
-    let state: Value = t
-        .http
-        .get(format!("{}/state", t.s("control_url")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state = t.control_get("state").await;
     assert_eq!(state["token_lifetime"], Value::Null);
     assert_eq!(state["users"][0]["mfa_required"], false);
     assert!(

@@ -154,17 +154,22 @@ impl DevTenant {
             .unwrap()
     }
 
-    /// The request log.
-    pub async fn requests(&self) -> Vec<Value> {
-        let v: Value = self
-            .http
-            .get(format!("{}/requests", self.s("control_url")))
+    /// `GET {control_url}/{path}` as JSON.
+    pub async fn control_get(&self, path: &str) -> Value {
+        let url = format!("{}/{path}", self.s("control_url"));
+        self.http
+            .get(url)
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The request log.
+    pub async fn requests(&self) -> Vec<Value> {
+        let v = self.control_get("requests").await;
         v["requests"].as_array().cloned().unwrap_or_default()
     }
 
@@ -449,15 +454,7 @@ impl Shell {
     /// Asserts that no output of any run so far holds a token or code the tenant issued; only
     /// `azobo token`'s stdout may (that is its job).
     pub async fn assert_no_secrets(&self, t: &DevTenant) {
-        let v: Value = t
-            .http
-            .get(format!("{}/issued", t.s("control_url")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = t.control_get("issued").await;
         let issued: std::collections::HashSet<String> = v["sha256"]
             .as_array()
             .unwrap()
