@@ -111,7 +111,12 @@ fn fault_error(f: Fault) -> AadError {
 }
 
 fn with_headers(mut resp: Response, correlation_id: &str, note: LogNote) -> Response {
+    // The rest of an oversized body was never read: the connection cannot carry another request.
+    let close = resp.status() == StatusCode::PAYLOAD_TOO_LARGE;
     let h = resp.headers_mut();
+    if close {
+        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if let Ok(v) = HeaderValue::from_str(correlation_id) {
         h.insert("client-request-id", v);
     }

@@ -397,6 +397,11 @@ async fn malformed_requests_get_entra_shaped_errors() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
+        r.headers()["connection"],
+        "close",
+        "the unread body ends the connection"
+    );
+    assert_eq!(
         r.json::<serde_json::Value>().await.unwrap()["error"],
         "invalid_request"
     );
