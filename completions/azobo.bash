@@ -627,7 +627,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__login)
-            opts="-o -v -q -h -V --scope --tenant --login-hint --claims --port --timeout --no-browser --device-code --insecure-storage --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --scope --tenant --login-hint --claims --claims-b64 --port --timeout --no-browser --device-code --insecure-storage --profile --config --output --json --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -646,6 +646,10 @@ _azobo() {
                     return 0
                     ;;
                 --claims)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --claims-b64)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -62,8 +62,9 @@ complete -c azobo -n "__fish_azobo_using_subcommand login" -l scope -d 'Another 
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l tenant -d 'Tenant to sign in to (GUID, domain, organizations, common)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l login-hint -d 'Account to pre-select instead of asking which one to use' -r
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l claims -d 'Claims challenge (JSON) to satisfy, as sent by an API that needs more (e.g. MFA)' -r
+complete -c azobo -n "__fish_azobo_using_subcommand login" -l claims-b64 -d 'The same claims challenge as base64url (what azobo\'s hints print: safe to paste)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l port -d 'Loopback port for the redirect [default: a free one]' -r
-complete -c azobo -n "__fish_azobo_using_subcommand login" -l timeout -d 'Seconds to wait for the browser sign-in' -r
+complete -c azobo -n "__fish_azobo_using_subcommand login" -l timeout -d 'Seconds to wait for the browser sign-in (1 to 3600)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand login" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''

@@ -84,6 +84,16 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+
+    /// An error whose next step depends on where it happened (its class's usual hint would
+    /// send the user back into the command that just failed).
+    #[error("{inner}")]
+    Hinted {
+        /// The error.
+        inner: Box<Error>,
+        /// What to do next, in one line (`None`: the message already says it).
+        hint: Option<String>,
+    },
 }
 
 impl Error {
@@ -116,9 +126,43 @@ impl Error {
         }
     }
 
+    /// The same error with `hint` as its next step.
+    #[must_use]
+    pub fn with_hint(self, hint: impl Into<String>) -> Self {
+        let inner = match self {
+            Self::Hinted { inner, .. } => inner,
+            other => Box::new(other),
+        };
+        Self::Hinted {
+            inner,
+            hint: Some(hint.into()),
+        }
+    }
+
+    /// The same error without a hint: its message already says what to do next.
+    #[must_use]
+    pub fn without_hint(self) -> Self {
+        let inner = match self {
+            Self::Hinted { inner, .. } => inner,
+            other => Box::new(other),
+        };
+        Self::Hinted { inner, hint: None }
+    }
+
+    /// True when the user has to sign in (again): exit code 3.
+    pub fn is_sign_in_required(&self) -> bool {
+        self.exit_code() == EXIT_SIGN_IN_REQUIRED
+    }
+
+    /// True when the error already carries a hint of its own.
+    pub fn has_own_hint(&self) -> bool {
+        matches!(self, Self::Hinted { .. })
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Self::Hinted { inner, .. } => inner.exit_code(),
             Self::Usage { .. } | Self::Config { .. } => EXIT_USAGE,
             Self::SignInRequired { .. } => EXIT_SIGN_IN_REQUIRED,
             Self::AccessDenied { .. } => EXIT_ACCESS_DENIED,
@@ -129,8 +173,9 @@ impl Error {
     }
 
     /// What the user can do about it, in one line; `None` when the message says it all.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub fn hint(&self) -> Option<&str> {
         match self {
+            Self::Hinted { hint, .. } => hint.as_deref(),
             Self::Usage { .. } => Some("see `azobo --help`"),
             Self::Config { .. } => {
                 Some("fix the file, or point `--config`/`AZOBO_CONFIG` at another one")
@@ -198,6 +243,19 @@ mod tests {
             "/etc/azobo.toml:7: `cloud`: unknown cloud `Mars`"
         );
         assert!(err.hint().is_some());
+    }
+
+    #[test]
+    fn an_own_hint_replaces_the_class_hint_and_keeps_the_exit_code() {
+        let err = Error::SignInRequired {
+            message: "no one is at a terminal".into(),
+        }
+        .with_hint("use `--device-code`")
+        .with_hint("use `azobo login --device-code`");
+        assert_eq!(err.exit_code(), 3);
+        assert!(err.is_sign_in_required());
+        assert_eq!(err.to_string(), "no one is at a terminal");
+        assert_eq!(err.hint(), Some("use `azobo login --device-code`"));
     }
 
     #[test]

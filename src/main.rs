@@ -10,6 +10,13 @@ use azobo::error::Error;
 use azobo::output::Printer;
 
 fn main() -> ExitCode {
+    // The store's cross-process check re-runs this binary; it is no user command.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == azobo::store::probe::CHECK_COMMAND)
+    {
+        return check_store();
+    }
     let cli = Cli::parse();
     let env = Env::from_process();
     let server = match &cli.command {
@@ -38,6 +45,23 @@ fn main() -> ExitCode {
         Err(e) => Err(Error::io("starting the async runtime", e)),
     };
     match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            printer.error(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn check_store() -> ExitCode {
+    let args = azobo::commands::check_store::Args::parse_from(std::env::args_os().skip(1));
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the async runtime", e))
+        .and_then(|rt| rt.block_on(azobo::commands::check_store::run(&args)));
+    let printer = Printer::with(azobo::cli::OutputFormat::Tsv, false, false);
+    match result.and_then(|line| printer.raw(&line)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             printer.error(&e);

@@ -214,6 +214,9 @@ impl Printer {
                     r.removed.join(", ")
                 ));
             }
+            for p in &r.problems {
+                self.warn(&format!("profile `{}`: {p}", r.profile));
+            }
         }
         match self.format {
             OutputFormat::Json => self.json(removed),

@@ -26,20 +26,22 @@ pub async fn start(
     client: &EntraClient,
     http: &reqwest::Client,
     scopes: &[String],
+    claims: Option<&str>,
 ) -> Result<(DeviceAuthorization, String)> {
     let adapter = http_adapter(http);
-    let details: DeviceAuthorization = client
+    let mut req = client
         .exchange_device_code()
-        .add_scopes(scopes.iter().cloned().map(Scope::new))
-        .request_async(&adapter)
-        .await
-        .map_err(|e| {
-            map_token_error(
-                "starting the device code sign-in",
-                "the device code endpoint",
-                e,
-            )
-        })?;
+        .add_scopes(scopes.iter().cloned().map(Scope::new));
+    if let Some(c) = claims {
+        req = req.add_extra_param("claims", c.to_owned());
+    }
+    let details: DeviceAuthorization = req.request_async(&adapter).await.map_err(|e| {
+        map_token_error(
+            "starting the device code sign-in",
+            "the device code endpoint",
+            e,
+        )
+    })?;
     let message = details.extra_fields().message.clone().unwrap_or_else(|| {
         format!(
             "To sign in, open {} and enter the code {}",

@@ -10,3 +10,4 @@ pub mod http;
 pub mod loopback;
 pub mod oidc;
 pub mod session;
+pub mod sign_in;

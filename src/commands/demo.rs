@@ -10,7 +10,7 @@ use oauth2::TokenResponse as _;
 use crate::api::settings::{FileSettings, Given, resolve};
 use crate::api::{AppState, router};
 use crate::client::api;
-use crate::commands::login::{self, SignIn};
+use crate::client::sign_in::{self, SignInOptions, Surroundings};
 use crate::commands::subscriptions::Listing;
 use crate::context::Context;
 use crate::dev_tenant::{self, Options, seed::SeedFile};
@@ -106,23 +106,27 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
     } else {
         printer.info("Your browser opens the dev tenant's sign-in page: pick any demo user (alice has 4 subscriptions, bob 250, carol none).");
     }
-    let login_args = login::Args::plain();
-    let signed = login::sign_in(
-        &SignIn {
-            tenant_authority: info.authority.clone(),
-            client_id: info.cli_client_id.clone(),
-            api_scope: info.api_scope.clone(),
-            args: &login_args,
-            auto_follow: auto,
+    let mut opts = SignInOptions::new(
+        info.authority.clone(),
+        info.cli_client_id.clone(),
+        info.api_scope.clone(),
+    );
+    opts.auto_follow = auto;
+    let http = ctx.http()?;
+    let signed = sign_in::sign_in(
+        &opts,
+        Surroundings {
+            http: &http,
+            env: ctx.env,
+            printer: ctx.printer,
+            interactive: ctx.interactive,
         },
-        ctx,
     )
     .await?;
     printer.info(&format!(
         "Signed in as {} <{}>.",
         signed.account.name, signed.account.username
     ));
-    let http = ctx.http()?;
     let url = api::subscriptions_url(
         &url::Url::parse(&api_url).map_err(|e| Error::failure(format!("demo API URL: {e}")))?,
     );

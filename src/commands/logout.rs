@@ -1,4 +1,5 @@
-//! `azobo logout`: removes a profile's secrets and metadata (every profile's with `--all`).
+//! `azobo logout`: removes a profile's secrets and metadata (every profile's with `--all`) from
+//! every store this process can reach, even when the metadata file is missing or damaged.
 
 use crate::context::Context;
 use crate::error::Result;
@@ -22,6 +23,8 @@ pub struct Removed {
     pub profile: String,
     /// What was removed (empty: it was not signed in).
     pub removed: Vec<String>,
+    /// Stores that held the session and could not be cleaned.
+    pub problems: Vec<String>,
 }
 
 /// Runs `azobo logout`; idempotent.
@@ -37,8 +40,12 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Vec<Removed>> {
     for profile in profiles {
         let store = Store::new(&dir, &profile)?;
         let _lock = store.lock().await?;
-        let removed = store.delete().await?;
-        out.push(Removed { profile, removed });
+        let found = store.delete().await?;
+        out.push(Removed {
+            profile,
+            removed: found.removed,
+            problems: found.problems,
+        });
     }
     Ok(out)
 }

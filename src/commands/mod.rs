@@ -1,5 +1,6 @@
 //! One module per command; each exposes clap `Args` and `run`, and returns data, not text.
 
+pub mod check_store;
 pub mod completions;
 pub mod config;
 pub mod demo;

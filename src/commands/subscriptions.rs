@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::client::api::{self, CallError};
 use crate::client::session;
-use crate::commands::login;
+use crate::client::sign_in::{self, SignInOptions, Surroundings};
 use crate::config::Overrides;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -73,7 +73,8 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
             Err(CallError::Unauthorized(m) | CallError::Claims { message: m, .. }) => {
                 return Err(Error::SignInRequired {
                     message: format!("the API refused `AZOBO_TOKEN`: {m}"),
-                });
+                }
+                .with_hint("set `AZOBO_TOKEN` to a fresh token for this API, or unset it to use the session of `azobo login`"));
             }
         }
     } else {
@@ -124,11 +125,7 @@ async fn with_session(
 ) -> Result<api::Listing> {
     let store = ctx.store()?;
     let name = ctx.profile_name();
-    let meta = store.meta()?;
-    let insecure = meta
-        .as_ref()
-        .is_some_and(|m| m.storage == crate::store::Storage::File);
-    let scope = match meta {
+    let scope = match store.meta()? {
         Some(m) => m.api_scope,
         None => profile_scope
             .cloned()
@@ -158,18 +155,36 @@ async fn with_session(
         }
         Err(CallError::Claims { claims, message }) => (claims, message),
     };
+    let Some(meta) = store.meta()? else {
+        return Err(Error::SignInRequired {
+            message: format!("the API needs a new sign-in ({message})"),
+        });
+    };
     if !ctx.interactive {
         return Err(Error::SignInRequired {
-            message: format!(
-                "the API needs a new sign-in ({message}); run `azobo login --claims '{claims}'` at a terminal"
-            ),
-        });
+            message: format!("the API needs a new sign-in ({message})"),
+        }
+        .with_hint(format!(
+            "at a terminal, run `{}`",
+            sign_in::claims_command(&name, &claims)
+        )));
     }
     ctx.printer
         .warn(&format!("the API needs you to sign in again: {message}"));
-    login::run(
-        &login::Args::answering(claims, args.device_code, insecure),
-        ctx,
+    let mut opts = SignInOptions::answering(&meta, claims);
+    opts.device_code = args.device_code;
+    sign_in::sign_in_to_store(
+        &opts,
+        Surroundings {
+            http,
+            env: ctx.env,
+            printer: ctx.printer,
+            interactive: ctx.interactive,
+        },
+        &store,
+        &sign_in::same_storage(&meta),
+        &meta.authority,
+        &meta.tenant,
     )
     .await?;
     let token = session::access_token(&store, &name, || Ok(http.clone()), &scope, false).await?;

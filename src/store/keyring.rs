@@ -1,5 +1,6 @@
-//! The OS keyring, through keyring-core and its platform stores: Keychain, Credential Manager,
-//! Secret Service, and the Linux kernel keyring for hosts without a Secret Service.
+//! The OS keyring: Keychain, Credential Manager and Secret Service through keyring-core's
+//! platform stores, and the Linux kernel keyring (`keyutils.rs`) for hosts without a Secret
+//! Service.
 //!
 //! It holds one small secret per profile — the token cache's data key — so Windows' 2,560-byte
 //! credential limit never matters. Every call runs on a blocking thread under a 3 s timeout (a
@@ -13,6 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use keyring_core::{CredentialStore, Entry};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 /// Time one keyring call may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
@@ -25,7 +27,7 @@ const SERVICE: &str = "azobo";
 pub enum Backend {
     /// freedesktop Secret Service (GNOME Keyring, KWallet) over D-Bus.
     SecretService,
-    /// The Linux kernel keyring (keyutils); survives until reboot.
+    /// The Linux kernel keyring (keyutils): the user's persistent keyring; survives until reboot.
     Keyutils,
     /// macOS Keychain.
     Keychain,
@@ -41,6 +43,16 @@ impl Backend {
             Backend::Keyutils => "kernel keyring (keyutils)",
             Backend::Keychain => "macOS Keychain",
             Backend::CredentialManager => "Windows Credential Manager",
+        }
+    }
+
+    /// The name `AZOBO_KEYRING` takes.
+    pub fn id(self) -> &'static str {
+        match self {
+            Backend::SecretService => "secret-service",
+            Backend::Keyutils => "keyutils",
+            Backend::Keychain => "keychain",
+            Backend::CredentialManager => "credential-manager",
         }
     }
 
@@ -78,37 +90,30 @@ impl Backend {
     }
 }
 
-fn open_store(backend: Backend) -> Result<Arc<CredentialStore>, String> {
+fn platform_entry(backend: Backend, entry: &str) -> Result<Entry, String> {
     let err = |e: keyring_core::Error| e.to_string();
-    match backend {
+    let store: Arc<CredentialStore> = match backend {
         #[cfg(target_os = "linux")]
         Backend::SecretService => zbus_secret_service_keyring_store::Store::new()
             .map(|s| s as Arc<CredentialStore>)
-            .map_err(err),
-        #[cfg(target_os = "linux")]
-        Backend::Keyutils => linux_keyutils_keyring_store::Store::new()
-            .map(|s| s as Arc<CredentialStore>)
-            .map_err(err),
+            .map_err(err)?,
         #[cfg(target_os = "macos")]
         Backend::Keychain => apple_native_keyring_store::keychain::Store::new()
             .map(|s| s as Arc<CredentialStore>)
-            .map_err(err),
+            .map_err(err)?,
         #[cfg(target_os = "windows")]
         Backend::CredentialManager => windows_native_keyring_store::Store::new()
             .map(|s| s as Arc<CredentialStore>)
-            .map_err(err),
+            .map_err(err)?,
         #[allow(unreachable_patterns)]
-        other => Err(format!(
-            "{} is not available on this platform",
-            other.name()
-        )),
-    }
-}
-
-fn entry(backend: Backend, profile: &str) -> Result<Entry, String> {
-    let store = open_store(backend)?;
-    Entry::new_in_store(&store, SERVICE, &format!("token-cache-key:{profile}"))
-        .map_err(|e| e.to_string())
+        other => {
+            return Err(format!(
+                "{} is not available on this platform",
+                other.name()
+            ));
+        }
+    };
+    Entry::new_in_store(&store, SERVICE, entry).map_err(|e| e.to_string())
 }
 
 async fn blocking<T: Send + 'static>(
@@ -126,51 +131,91 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-/// Stores `key` for `profile` and reads it back.
-pub(crate) async fn put(backend: Backend, profile: &str, key: &[u8]) -> Result<(), String> {
-    let profile = profile.to_owned();
-    let encoded = STANDARD.encode(key);
+/// Stores `key` under `entry` (replacing any earlier one) and reads it back.
+pub(crate) async fn put(backend: Backend, entry: &str, key: &[u8]) -> Result<(), String> {
+    let entry = entry.to_owned();
+    let key = Zeroizing::new(key.to_vec());
     blocking(backend, move || {
-        let e = entry(backend, &profile)?;
-        e.set_password(&encoded).map_err(|e| e.to_string())?;
-        match e.get_password() {
-            Ok(back) if back == encoded => Ok(()),
-            Ok(_) => Err("the secret read back differs from the one written".to_owned()),
+        put_now(backend, &entry, &key)?;
+        match get_now(backend, &entry) {
+            Ok(Some(back)) if *back == *key => Ok(()),
+            Ok(Some(_)) => Err("the secret read back differs from the one written".to_owned()),
+            Ok(None) => Err("the secret written is gone when read back".to_owned()),
             Err(err) => Err(format!("the secret written cannot be read back: {err}")),
         }
     })
     .await
 }
 
-/// The key for `profile`; `Ok(None)` when there is none.
-pub(crate) async fn get(backend: Backend, profile: &str) -> Result<Option<Vec<u8>>, String> {
-    let profile = profile.to_owned();
-    blocking(backend, move || {
-        let e = entry(backend, &profile)?;
-        match e.get_password() {
-            Ok(s) => STANDARD
-                .decode(s.trim())
-                .map(Some)
-                .map_err(|_| "the keyring entry is not a key azobo wrote".to_owned()),
-            Err(keyring_core::Error::NoEntry) => Ok(None),
-            Err(err) => Err(err.to_string()),
-        }
-    })
-    .await
+fn put_now(backend: Backend, entry: &str, key: &[u8]) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    if backend == Backend::Keyutils {
+        return super::keyutils::put(entry, key);
+    }
+    let encoded = Zeroizing::new(STANDARD.encode(key));
+    platform_entry(backend, entry)?
+        .set_password(&encoded)
+        .map_err(|e| e.to_string())
 }
 
-/// Deletes the key for `profile`; true when one existed.
-pub(crate) async fn delete(backend: Backend, profile: &str) -> Result<bool, String> {
-    let profile = profile.to_owned();
+fn get_now(backend: Backend, entry: &str) -> Result<Option<Zeroizing<Vec<u8>>>, String> {
+    #[cfg(target_os = "linux")]
+    if backend == Backend::Keyutils {
+        return super::keyutils::get(entry);
+    }
+    match platform_entry(backend, entry)?.get_password() {
+        Ok(s) => {
+            let s = Zeroizing::new(s);
+            STANDARD
+                .decode(s.trim())
+                .map(|v| Some(Zeroizing::new(v)))
+                .map_err(|_| "the keyring entry is not a key azobo wrote".to_owned())
+        }
+        Err(keyring_core::Error::NoEntry) => Ok(None),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+/// The key under `entry`; `Ok(None)` when there is none.
+pub(crate) async fn get(
+    backend: Backend,
+    entry: &str,
+) -> Result<Option<Zeroizing<Vec<u8>>>, String> {
+    let entry = entry.to_owned();
+    blocking(backend, move || get_now(backend, &entry)).await
+}
+
+/// Deletes the key under `entry`; true when one existed.
+pub(crate) async fn delete(backend: Backend, entry: &str) -> Result<bool, String> {
+    let entry = entry.to_owned();
     blocking(backend, move || {
-        let e = entry(backend, &profile)?;
-        match e.delete_credential() {
+        #[cfg(target_os = "linux")]
+        if backend == Backend::Keyutils {
+            return super::keyutils::delete(&entry);
+        }
+        match platform_entry(backend, &entry)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring_core::Error::NoEntry) => Ok(false),
             Err(err) => Err(err.to_string()),
         }
     })
     .await
+}
+
+/// Removes what releases before 0.2 left for `profile` in the kernel keyring, where this process
+/// can reach it; true when something was removed.
+pub(crate) async fn delete_legacy(backend: Backend, profile: &str) -> bool {
+    #[cfg(target_os = "linux")]
+    if backend == Backend::Keyutils {
+        let profile = profile.to_owned();
+        return blocking(backend, move || {
+            Ok(super::keyutils::delete_legacy(&profile))
+        })
+        .await
+        .unwrap_or(false);
+    }
+    let _ = (backend, profile);
+    false
 }
 
 #[cfg(test)]

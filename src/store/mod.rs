@@ -7,15 +7,20 @@
 mod cipher;
 pub mod file;
 pub mod keyring;
+#[cfg(target_os = "linux")]
+mod keyutils;
 pub mod lock;
+pub mod probe;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
 
 use crate::error::{Error, Result};
+use cipher::DataKey;
 pub use keyring::Backend;
 pub use lock::SessionLock;
 
@@ -74,6 +79,10 @@ pub struct SessionMeta {
     pub storage: Storage,
     /// When the user signed in (POSIX seconds).
     pub signed_in_at: u64,
+    /// The keyring entry holding the data key (absent in sessions of releases before 0.2, which
+    /// used `token-cache-key:{profile}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_entry: Option<String>,
 }
 
 /// An access token and what it is for.
@@ -125,7 +134,7 @@ pub struct Loaded {
     pub meta: SessionMeta,
     /// Its secrets.
     pub secrets: Secrets,
-    key: Option<Vec<u8>>,
+    key: Option<DataKey>,
 }
 
 /// How `login` wants the session stored.
@@ -137,11 +146,57 @@ pub struct StoragePlan {
     pub keyring_choice: Option<String>,
 }
 
+impl StoragePlan {
+    /// The plan for these settings: `AZOBO_TOKEN_STORE` (`keyring` or `file`), `--insecure-storage`
+    /// and `AZOBO_KEYRING`, checked before anything else happens.
+    pub fn resolve(
+        token_store: Option<&str>,
+        insecure_flag: bool,
+        keyring_choice: Option<&str>,
+    ) -> Result<Self> {
+        let insecure_file = match token_store.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("keyring") => insecure_flag,
+            Some("file") => true,
+            Some(other) => {
+                return Err(Error::usage(format!(
+                    "`AZOBO_TOKEN_STORE`: `{other}` is not `keyring` or `file`"
+                )));
+            }
+        };
+        if !insecure_file {
+            Backend::candidates(keyring_choice)
+                .map_err(|m| Error::usage(format!("`AZOBO_KEYRING`: {m}")))?;
+        }
+        Ok(Self {
+            insecure_file,
+            keyring_choice: keyring_choice.map(str::to_owned),
+        })
+    }
+}
+
+/// What the pre-flight found: where a new session will be kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ready {
+    /// The storage that passed the probe.
+    pub storage: Storage,
+}
+
+/// What `delete` found and removed.
+#[derive(Debug, Clone, Default)]
+pub struct Removal {
+    /// What was removed, for people.
+    pub removed: Vec<String>,
+    /// Stores that should have held something and could not be cleaned.
+    pub problems: Vec<String>,
+}
+
 /// One profile's session files.
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
     profile: String,
+    /// The `azobo` binary that answers cross-process checks (`None`: this executable).
+    checker: Option<PathBuf>,
 }
 
 /// The directory sessions live in: the platform data dir's `sessions`.
@@ -174,7 +229,16 @@ impl Store {
         Ok(Self {
             dir: dir.to_path_buf(),
             profile: profile.to_owned(),
+            checker: None,
         })
+    }
+
+    /// Has the cross-process checks run by `program` (an `azobo` binary) instead of this
+    /// executable: for a library user or a test harness that is not azobo itself.
+    #[must_use]
+    pub fn checked_by(mut self, program: impl Into<PathBuf>) -> Self {
+        self.checker = Some(program.into());
+        self
     }
 
     /// Every profile with a session under `dir`.
@@ -217,6 +281,30 @@ impl Store {
         self.path(".json")
     }
 
+    /// The profile.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// The sessions directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The keyring entry for this profile's data key. The sessions directory is part of the
+    /// name: two HOMEs (or data directories) of one user share the user's keyrings, and must
+    /// not overwrite each other's key.
+    pub fn key_entry(&self) -> String {
+        let dir = sha2::Sha256::digest(self.dir.to_string_lossy().as_bytes());
+        let short: String = dir.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        format!("token-cache-key:{}@{short}", self.profile)
+    }
+
+    /// The entry name releases before 0.2 used.
+    fn legacy_key_entry(&self) -> String {
+        format!("token-cache-key:{}", self.profile)
+    }
+
     /// Takes the profile's cross-process lock.
     pub async fn lock(&self) -> Result<SessionLock> {
         lock::acquire(&self.path(".lock")).await
@@ -253,7 +341,11 @@ impl Store {
                 None,
             ),
             Storage::Keyring(backend) => {
-                let key = keyring::get(backend, &self.profile)
+                let entry = meta
+                    .key_entry
+                    .clone()
+                    .unwrap_or_else(|| self.legacy_key_entry());
+                let key = keyring::get(backend, &entry)
                     .await
                     .map_err(|e| {
                         Error::failure(format!(
@@ -267,6 +359,12 @@ impl Store {
                             backend.name()
                         ))
                     })?;
+                let key = DataKey::from_stored(key).ok_or_else(|| {
+                    gone(&format!(
+                        "the {} holds something that is not a key azobo wrote",
+                        backend.name()
+                    ))
+                })?;
                 let sealed = file::read_optional(&self.cache_path())?
                     .ok_or_else(|| gone("its encrypted cache is missing"))?;
                 (cipher::open(&key, &self.profile, &sealed)?, Some(key))
@@ -279,10 +377,15 @@ impl Store {
 
     /// Writes back a loaded session after its secrets changed (no keyring write needed).
     pub fn save_loaded(&self, loaded: &Loaded) -> Result<()> {
-        self.write_secrets(loaded.meta.storage, loaded.key.as_deref(), &loaded.secrets)
+        self.write_secrets(loaded.meta.storage, loaded.key.as_ref(), &loaded.secrets)
     }
 
-    fn write_secrets(&self, storage: Storage, key: Option<&[u8]>, secrets: &Secrets) -> Result<()> {
+    fn write_secrets(
+        &self,
+        storage: Storage,
+        key: Option<&DataKey>,
+        secrets: &Secrets,
+    ) -> Result<()> {
         let plain = serde_json::to_vec(secrets)
             .map_err(|e| Error::failure(format!("encoding the session: {e}")))?;
         match (storage, key) {
@@ -297,52 +400,90 @@ impl Store {
         }
     }
 
-    /// Stores a new session (after `login`), choosing where per `plan`; returns the choice.
+    /// Checks, before any sign-in, that a session stored now can be read by the next process:
+    /// each candidate store gets a probe entry written here, read back by a fresh `azobo`
+    /// process and deleted. The first that passes is where `save_new` will put the session.
+    pub async fn preflight(&self, plan: &StoragePlan) -> Result<Ready> {
+        if plan.insecure_file {
+            probe::file_store(self.checker.as_deref(), &self.dir)
+                .await
+                .map_err(|why| {
+                    Error::failure(format!("the plaintext token file cannot be used: {why}"))
+                })?;
+            return Ok(Ready {
+                storage: Storage::File,
+            });
+        }
+        let candidates = Backend::candidates(plan.keyring_choice.as_deref())
+            .map_err(|m| Error::usage(format!("`AZOBO_KEYRING`: {m}")))?;
+        let mut failures = Vec::new();
+        for backend in candidates {
+            match probe::keyring(self.checker.as_deref(), backend).await {
+                Ok(()) => {
+                    return Ok(Ready {
+                        storage: Storage::Keyring(backend),
+                    });
+                }
+                Err(why) => failures.push(format!("{}: {why}", backend.name())),
+            }
+        }
+        Err(Error::failure(format!(
+            "no working OS keyring can keep a session here ({}); sign in with `--insecure-storage` (a plaintext 0600 file), set `AZOBO_TOKEN` to a token, or start a Secret Service (a desktop session, or `gnome-keyring-daemon` on a D-Bus session bus)",
+            failures.join("; ")
+        )))
+    }
+
+    /// Stores a new session (after `login`) where the pre-flight chose, replacing whatever an
+    /// earlier session left in any store, then proves that a fresh process can load it. On any
+    /// failure nothing of the new session is left behind.
     pub async fn save_new(
         &self,
         mut meta: SessionMeta,
         secrets: &Secrets,
-        plan: &StoragePlan,
+        ready: Ready,
     ) -> Result<Storage> {
-        let (storage, key) = if plan.insecure_file {
-            (Storage::File, None)
-        } else {
-            let candidates = Backend::candidates(plan.keyring_choice.as_deref())
-                .map_err(|m| Error::usage(format!("`AZOBO_KEYRING`: {m}")))?;
-            let mut failures = Vec::new();
-            let mut chosen = None;
-            for backend in candidates {
-                let key = match keyring::get(backend, &self.profile).await {
-                    Ok(Some(k)) if k.len() == cipher::KEY_LEN => k,
-                    Ok(_) => cipher::new_key().to_vec(),
-                    Err(e) => {
-                        failures.push(format!("{}: {e}", backend.name()));
-                        continue;
-                    }
-                };
-                match keyring::put(backend, &self.profile, &key).await {
-                    Ok(()) => {
-                        chosen = Some((backend, key));
-                        break;
-                    }
-                    Err(e) => failures.push(format!("{}: {e}", backend.name())),
-                }
+        let storage = ready.storage;
+        let entry = self.key_entry();
+        let key = match storage {
+            Storage::File => None,
+            Storage::Keyring(backend) => {
+                let key = DataKey::random();
+                keyring::put(backend, &entry, key.bytes())
+                    .await
+                    .map_err(|e| {
+                        Error::failure(format!(
+                            "storing the token-cache key in the {}: {e}",
+                            backend.name()
+                        ))
+                    })?;
+                Some(key)
             }
-            let Some((backend, key)) = chosen else {
-                return Err(Error::failure(format!(
-                    "no working OS keyring ({}); sign in with `--insecure-storage` (or `AZOBO_TOKEN_STORE=file`) to keep tokens in a plaintext 0600 file, or set `AZOBO_TOKEN` to a token",
-                    failures.join("; ")
-                )));
-            };
-            (Storage::Keyring(backend), Some(key))
         };
-        self.write_secrets(storage, key.as_deref(), secrets)?;
         meta.storage = storage;
         meta.signed_in_at = now();
-        let bytes = serde_json::to_vec_pretty(&meta)
-            .map_err(|e| Error::failure(format!("encoding the session: {e}")))?;
-        file::write_atomic(&self.meta_path(), &bytes)?;
-        // Leave nothing of an earlier session stored the other way.
+        meta.key_entry = key.as_ref().map(|_| entry.clone());
+        let written = self
+            .write_secrets(storage, key.as_ref(), secrets)
+            .and_then(|()| {
+                let bytes = serde_json::to_vec_pretty(&meta)
+                    .map_err(|e| Error::failure(format!("encoding the session: {e}")))?;
+                file::write_atomic(&self.meta_path(), &bytes)
+            });
+        let verified = match written {
+            Ok(()) => probe::session(self, &session_digest(&meta, secrets))
+                .await
+                .map_err(|why| {
+                    Error::failure(format!(
+                        "the session was stored in the {storage} but a new process cannot load it ({why}); nothing was kept"
+                    ))
+                }),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = verified {
+            let _ = self.delete().await;
+            return Err(e);
+        }
+        // Leave nothing of an earlier session stored another way.
         match storage {
             Storage::File => {
                 file::remove(&self.cache_path())?;
@@ -351,7 +492,22 @@ impl Store {
                 file::remove(&self.plaintext_path())?;
             }
         }
+        self.remove_other_keys(storage).await;
         Ok(storage)
+    }
+
+    /// Removes this profile's keys from every store but the one in use, and every key under an
+    /// older entry name (best effort: a store this process cannot reach holds nothing it could
+    /// read either).
+    async fn remove_other_keys(&self, keep: Storage) {
+        let (entry, legacy) = (self.key_entry(), self.legacy_key_entry());
+        for backend in Backend::candidates(None).unwrap_or_default() {
+            if Storage::Keyring(backend) != keep {
+                let _ = keyring::delete(backend, &entry).await;
+            }
+            let _ = keyring::delete(backend, &legacy).await;
+            keyring::delete_legacy(backend, &self.profile).await;
+        }
     }
 
     /// Forgets the refresh token (after the identity platform refused it), keeping the account
@@ -361,97 +517,93 @@ impl Store {
         self.save_loaded(loaded)
     }
 
-    /// Removes everything of this profile; lists what was removed.
-    pub async fn delete(&self) -> Result<Vec<String>> {
-        let mut removed = Vec::new();
-        if let Some(Storage::Keyring(backend)) = self.meta().ok().flatten().map(|m| m.storage) {
-            match keyring::delete(backend, &self.profile).await {
-                Ok(true) => removed.push(format!("the token-cache key in the {}", backend.name())),
-                Ok(false) => {}
-                Err(e) => {
-                    return Err(Error::failure(format!(
-                        "removing the key from the {}: {e}",
-                        backend.name()
-                    )));
+    /// Removes everything of this profile from every store this process can reach, whether or
+    /// not the metadata file is there or readable. The lock file stays: unlinking it while
+    /// another process waits on it would give the next one a lock of its own.
+    pub async fn delete(&self) -> Result<Removal> {
+        let mut out = Removal::default();
+        let meta_bytes = file::read_optional(&self.meta_path())?;
+        let meta: Option<SessionMeta> = meta_bytes
+            .as_deref()
+            .and_then(|b| serde_json::from_slice(b).ok());
+        if meta_bytes.is_some() && meta.is_none() {
+            out.removed.push(format!(
+                "damaged account metadata ({})",
+                self.meta_path().display()
+            ));
+        }
+        let in_use = meta.as_ref().and_then(|m| match m.storage {
+            Storage::Keyring(b) => Some(b),
+            Storage::File => None,
+        });
+        let mut entries = vec![self.key_entry(), self.legacy_key_entry()];
+        if let Some(e) = meta.as_ref().and_then(|m| m.key_entry.clone())
+            && !entries.contains(&e)
+        {
+            entries.push(e);
+        }
+        for backend in Backend::candidates(None).unwrap_or_default() {
+            let mut found = false;
+            for entry in &entries {
+                match keyring::delete(backend, entry).await {
+                    Ok(removed) => found |= removed,
+                    Err(e) if Some(backend) == in_use => out
+                        .problems
+                        .push(format!("the {} could not be cleaned: {e}", backend.name())),
+                    Err(e) => tracing::debug!("{}: {e}", backend.name()),
                 }
+            }
+            found |= keyring::delete_legacy(backend, &self.profile).await;
+            if found {
+                out.removed
+                    .push(format!("the token-cache key in the {}", backend.name()));
             }
         }
         for (path, what) in [
             (self.cache_path(), "the encrypted token cache"),
             (self.plaintext_path(), "the plaintext token file"),
-            (self.meta_path(), "the account metadata"),
         ] {
             if file::remove(&path)? {
-                removed.push(format!("{what} ({})", path.display()));
+                out.removed.push(format!("{what} ({})", path.display()));
             }
         }
-        file::remove(&self.path(".lock"))?;
-        Ok(removed)
+        if file::remove(&self.meta_path())? && meta.is_some() {
+            out.removed.push(format!(
+                "the account metadata ({})",
+                self.meta_path().display()
+            ));
+        }
+        Ok(out)
     }
+}
+
+/// A digest of a session as stored, for the cross-process check: equal digests mean the fresh
+/// process read the same account and the same secrets. Domain-separated, so it can never equal
+/// a hash of a token alone.
+pub(crate) fn session_digest(meta: &SessionMeta, secrets: &Secrets) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update(b"azobo-session-check\0");
+    h.update(meta.account.oid.as_bytes());
+    h.update(b"\0");
+    h.update(meta.account.tenant_id.as_bytes());
+    h.update(b"\0");
+    h.update(serde_json::to_vec(secrets).unwrap_or_default());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn meta() -> SessionMeta {
-        SessionMeta {
-            profile: "p".into(),
-            account: Account {
-                name: "A".into(),
-                username: "a@x".into(),
-                oid: "o".into(),
-                tenant_id: "t".into(),
-            },
-            authority: "https://login.microsoftonline.com".into(),
-            tenant: "organizations".into(),
-            client_id: "c".into(),
-            token_endpoint: "https://login.microsoftonline.com/organizations/oauth2/v2.0/token"
-                .into(),
-            api_scope: "api://x/access_as_user".into(),
-            scopes: vec![],
-            storage: Storage::File,
-            signed_in_at: 0,
-        }
-    }
-
-    #[tokio::test]
-    async fn plaintext_store_round_trips_and_deletes() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path(), "p").unwrap();
-        let mut secrets = Secrets {
-            refresh_token: Some("rt-secret".into()),
-            ..Secrets::default()
-        };
-        secrets.tokens.insert(
-            "s".into(),
-            CachedToken {
-                access_token: "at-secret".into(),
-                scope: "s".into(),
-                expires_on: 1,
-            },
-        );
-        let plan = StoragePlan {
-            insecure_file: true,
-            keyring_choice: None,
-        };
-        assert_eq!(
-            store.save_new(meta(), &secrets, &plan).await.unwrap(),
-            Storage::File
-        );
-        let loaded = store.load().await.unwrap().unwrap();
-        assert_eq!(loaded.secrets.refresh_token.as_deref(), Some("rt-secret"));
-        assert_eq!(Store::profiles(dir.path()).unwrap(), vec!["p".to_owned()]);
-        let debug = format!("{loaded:?}");
-        assert!(
-            !debug.contains("rt-secret") && !debug.contains("at-secret"),
-            "{debug}"
-        );
-        let meta_text = std::fs::read_to_string(store.meta_path()).unwrap();
-        assert!(!meta_text.contains("secret"));
-        assert_eq!(store.delete().await.unwrap().len(), 2);
-        assert!(store.load().await.unwrap().is_none());
-        assert!(store.delete().await.unwrap().is_empty(), "idempotent");
+    #[test]
+    fn key_entries_differ_per_directory_and_profile() {
+        let a = Store::new(Path::new("/home/a/.local/share/azobo/sessions"), "p").unwrap();
+        let b = Store::new(Path::new("/home/b/.local/share/azobo/sessions"), "p").unwrap();
+        let c = Store::new(Path::new("/home/a/.local/share/azobo/sessions"), "q").unwrap();
+        assert_ne!(a.key_entry(), b.key_entry());
+        assert_ne!(a.key_entry(), c.key_entry());
+        assert!(a.key_entry().starts_with("token-cache-key:p@"));
+        assert_eq!(a.key_entry(), a.clone().key_entry(), "stable");
     }
 
     #[test]

@@ -1,9 +1,22 @@
 //! The session store against real backends: a 6 KB token round-trips through the encrypted
-//! cache, the key lives in the OS keyring, and deleting removes both.
+//! cache, the key lives in the OS keyring, every save is read back by a fresh azobo process, and
+//! deleting removes both.
 
 use azobo::store::{Account, CachedToken, Secrets, SessionMeta, Storage, StoragePlan, Store};
 
-use crate::support::Keyring;
+use crate::support::{Keyring, bin};
+
+/// A store whose cross-process checks run the azobo binary (this test binary is not azobo).
+fn store(dir: &std::path::Path, profile: &str) -> Store {
+    Store::new(dir, profile).unwrap().checked_by(bin())
+}
+
+fn plan(choice: Option<&str>) -> StoragePlan {
+    StoragePlan {
+        insecure_file: choice.is_none(),
+        keyring_choice: choice.map(str::to_owned),
+    }
+}
 
 fn meta() -> SessionMeta {
     SessionMeta {
@@ -22,6 +35,7 @@ fn meta() -> SessionMeta {
         scopes: vec![],
         storage: Storage::File,
         signed_in_at: 0,
+        key_entry: None,
     }
 }
 
@@ -31,7 +45,7 @@ async fn round_trip(keyring: Keyring, choice: &str) {
     }
     let dir = tempfile::tempdir().unwrap();
     let profile = format!("big-{}", uuid::Uuid::new_v4().simple());
-    let store = Store::new(dir.path(), &profile).unwrap();
+    let store = store(dir.path(), &profile);
     let big: String = (0..6 * 1024)
         .map(|i| char::from(b'A' + (i % 26) as u8))
         .collect();
@@ -47,11 +61,8 @@ async fn round_trip(keyring: Keyring, choice: &str) {
             expires_on: 1,
         },
     );
-    let plan = StoragePlan {
-        insecure_file: false,
-        keyring_choice: Some(choice.to_owned()),
-    };
-    let storage = store.save_new(meta(), &secrets, &plan).await.unwrap();
+    let ready = store.preflight(&plan(Some(choice))).await.unwrap();
+    let storage = store.save_new(meta(), &secrets, ready).await.unwrap();
     assert!(matches!(storage, Storage::Keyring(_)));
     let cache = std::fs::read(store.cache_path()).unwrap();
     assert!(cache.len() > 12 * 1024, "both tokens are in the cache file");
@@ -63,9 +74,10 @@ async fn round_trip(keyring: Keyring, choice: &str) {
     assert_eq!(loaded.secrets.tokens["s"].access_token, big);
     let removed = store.delete().await.unwrap();
     assert!(
-        removed.iter().any(|r| r.contains("key in the")),
+        removed.removed.iter().any(|r| r.contains("key in the")),
         "{removed:?}"
     );
+    assert!(removed.problems.is_empty(), "{removed:?}");
     assert!(store.load().await.unwrap().is_none());
 }
 
@@ -86,18 +98,80 @@ async fn a_cache_without_its_key_is_sign_in_required() {
     }
     let dir = tempfile::tempdir().unwrap();
     let profile = format!("lost-{}", uuid::Uuid::new_v4().simple());
-    let store = Store::new(dir.path(), &profile).unwrap();
-    let plan = StoragePlan {
-        insecure_file: false,
-        keyring_choice: Some("keyutils".into()),
-    };
+    let store = store(dir.path(), &profile);
+    let ready = store.preflight(&plan(Some("keyutils"))).await.unwrap();
     store
-        .save_new(meta(), &Secrets::default(), &plan)
+        .save_new(meta(), &Secrets::default(), ready)
         .await
         .unwrap();
     // Another key (as after a reboot and a new login elsewhere) cannot open the old cache.
     std::fs::write(store.cache_path(), b"azobo-cache-v1\nxxxxxxxxxxxxgarbage").unwrap();
     let err = store.load().await.unwrap_err();
     assert_eq!(err.exit_code(), 3, "{err}");
+    store.delete().await.unwrap();
+}
+
+#[tokio::test]
+async fn plaintext_store_round_trips_and_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path(), "p");
+    let mut secrets = Secrets {
+        refresh_token: Some("rt-secret".into()),
+        ..Secrets::default()
+    };
+    secrets.tokens.insert(
+        "s".into(),
+        CachedToken {
+            access_token: "at-secret".into(),
+            scope: "s".into(),
+            expires_on: 1,
+        },
+    );
+    let ready = store.preflight(&plan(None)).await.unwrap();
+    assert_eq!(ready.storage, Storage::File);
+    assert_eq!(
+        store.save_new(meta(), &secrets, ready).await.unwrap(),
+        Storage::File
+    );
+    let loaded = store.load().await.unwrap().unwrap();
+    assert_eq!(loaded.secrets.refresh_token.as_deref(), Some("rt-secret"));
+    assert_eq!(Store::profiles(dir.path()).unwrap(), vec!["p".to_owned()]);
+    let debug = format!("{loaded:?}");
+    assert!(
+        !debug.contains("rt-secret") && !debug.contains("at-secret"),
+        "{debug}"
+    );
+    let meta_text = std::fs::read_to_string(store.meta_path()).unwrap();
+    assert!(!meta_text.contains("secret"));
+    assert_eq!(store.delete().await.unwrap().removed.len(), 2);
+    assert!(store.load().await.unwrap().is_none());
+    assert!(
+        store.delete().await.unwrap().removed.is_empty(),
+        "idempotent"
+    );
+    let probes: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".probe-"))
+        .collect();
+    assert!(probes.is_empty(), "the pre-flight probe is removed");
+}
+
+#[tokio::test]
+async fn a_loaded_session_never_prints_its_data_key() {
+    if !Keyring::Keyutils.available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let profile = format!("dbg-{}", uuid::Uuid::new_v4().simple());
+    let store = store(dir.path(), &profile);
+    let ready = store.preflight(&plan(Some("keyutils"))).await.unwrap();
+    store
+        .save_new(meta(), &Secrets::default(), ready)
+        .await
+        .unwrap();
+    let loaded = store.load().await.unwrap().unwrap();
+    let debug = format!("{loaded:?}");
+    assert!(debug.contains("DataKey(<redacted>)"), "{debug}");
     store.delete().await.unwrap();
 }
