@@ -155,6 +155,14 @@ impl Env {
                             "SSH_TTY",
                             "WSL_DISTRO_NAME",
                             "AZURE_FEDERATED_TOKEN_FILE",
+                            "http_proxy",
+                            "HTTP_PROXY",
+                            "https_proxy",
+                            "HTTPS_PROXY",
+                            "all_proxy",
+                            "ALL_PROXY",
+                            "no_proxy",
+                            "NO_PROXY",
                         ]
                         .contains(&k.as_str())
                 })

@@ -14,7 +14,6 @@ use crate::commands::{login, logout, status, subscriptions, token};
 use crate::config::{Env, Profile};
 use crate::env_vars;
 use crate::error::{Error, Result};
-use crate::store::Storage;
 
 /// What a command returns for the output layer to render.
 #[derive(Debug)]
@@ -37,6 +36,25 @@ pub enum Output {
     Token(Box<token::TokenView>),
     /// `azobo subscriptions`.
     Subscriptions(Box<subscriptions::Listing>),
+}
+
+/// `text` with what could drive a terminal taken out: control characters other than newline
+/// and tab (escape sequences, bells, carriage returns) and bidirectional overrides. Messages
+/// carry text from the network (an identity platform's device-code message, an API's error).
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if text.contains(bad) {
+        std::borrow::Cow::Owned(
+            text.chars()
+                .map(|c| if bad(c) { '\u{fffd}' } else { c })
+                .collect(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// Writes data to stdout and diagnostics to stderr, honouring `-o`, `-q`, `-v` and `NO_COLOR`.
@@ -87,10 +105,13 @@ impl Printer {
             Output::Logout(r) => self.logout(r)?,
             Output::Status(s) => self.status(s)?,
             Output::Subscriptions(l) => self.subscriptions(l)?,
-            Output::Token(t) => match self.format {
-                OutputFormat::Json => self.json(t.as_ref())?,
-                _ => format!("{}\n", t.access_token),
-            },
+            Output::Token(t) => {
+                self.warn_plaintext(t.plaintext_file.as_deref());
+                match self.format {
+                    OutputFormat::Json => self.json(t.as_ref())?,
+                    _ => format!("{}\n", t.access_token),
+                }
+            }
         };
         write_stdout(&text)
     }
@@ -110,13 +131,13 @@ impl Printer {
     /// A progress or status message on stderr, unless `--quiet`.
     pub fn info(&self, message: &str) {
         if !self.quiet {
-            eprintln!("{message}");
+            eprintln!("{}", printable(message));
         }
     }
 
-    /// Something the user must see to go on (a device code), even with `--quiet`.
+    /// Something the user must see to go on (a sign-in URL, a device code), even with `--quiet`.
     pub fn notice(&self, message: &str) {
-        eprintln!("{message}");
+        eprintln!("{}", printable(message));
     }
 
     /// Awaits `fut` with a spinner on stderr when it is a terminal.
@@ -134,7 +155,17 @@ impl Printer {
     /// A warning on stderr, unless `--quiet`.
     pub fn warn(&self, message: &str) {
         if !self.quiet {
-            eprintln!("warning: {message}");
+            eprintln!("warning: {}", printable(message));
+        }
+    }
+
+    /// The warning every command that uses a plaintext session gives, naming the file.
+    fn warn_plaintext(&self, file: Option<&std::path::Path>) {
+        if let Some(f) = file {
+            self.warn(&format!(
+                "tokens are in a plaintext file, `{}` (mode 0600); anyone who can read your files can use them",
+                f.display()
+            ));
         }
     }
 
@@ -144,7 +175,7 @@ impl Printer {
         if let Some(hint) = err.hint() {
             line = format!("{line}\n  hint: {hint}");
         }
-        eprintln!("{line}");
+        eprintln!("{}", printable(&line));
     }
 
     fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<String> {
@@ -184,9 +215,7 @@ impl Printer {
             "Signed in as {} <{}> (tenant {}) on profile `{}`; the session is kept in the {}.",
             a.name, a.username, a.tenant_id, o.profile, o.storage
         ));
-        if o.storage == Storage::File {
-            self.warn("tokens are in a plaintext file (mode 0600); anyone who can read your files can use them");
-        }
+        self.warn_plaintext(o.plaintext_file.as_deref());
         if !o.survives_reboot {
             self.warn("the kernel keyring forgets the session at reboot; sign in again after one");
         }
@@ -225,6 +254,7 @@ impl Printer {
     }
 
     fn subscriptions(&self, l: &subscriptions::Listing) -> Result<String> {
+        self.warn_plaintext(l.plaintext_file.as_deref());
         if l.incomplete {
             self.warn("the API passed on ARM's nextLink: it relays only the first page, so this list may be incomplete");
         }
@@ -286,9 +316,7 @@ impl Printer {
     }
 
     fn status(&self, s: &status::Status) -> Result<String> {
-        if matches!(s.storage, Some(Storage::File)) {
-            self.warn("this session's tokens are in a plaintext file (mode 0600)");
-        }
+        self.warn_plaintext(s.plaintext_file.as_deref());
         if !s.survives_reboot {
             self.warn("the kernel keyring forgets this session at reboot");
         }
@@ -440,6 +468,18 @@ mod tests {
             &Overrides::default(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn messages_from_the_network_cannot_drive_the_terminal() {
+        assert_eq!(printable("plain\ttext\nline 2"), "plain\ttext\nline 2");
+        let shown = printable("code \u{1b}[31mABC\u{7}\r\u{202e}evil");
+        assert!(
+            !shown.chars().any(|c| c.is_control() && c != '\n'),
+            "{shown:?}"
+        );
+        assert!(!shown.contains('\u{202e}'));
+        assert!(shown.contains("ABC") && shown.contains("evil"));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The one HTTP client a process uses: timeouts, `azobo/<version>` user agent, the system trust
-//! store plus `SSL_CERT_FILE`, and `HTTPS_PROXY`/`NO_PROXY` (reqwest reads them from the
-//! environment).
+//! store plus `SSL_CERT_FILE`, and the proxy variables (`http_proxy`, `https_proxy`, `all_proxy`
+//! and `no_proxy`, either case) — except for the loopback interface, which never goes through a
+//! proxy whatever they say: a bearer token for `http://127.0.0.1:5000` or a refresh token for
+//! the dev tenant must not travel in the clear to a proxy, and a proxy cannot reach this
+//! machine's loopback anyway.
 
 use std::time::Duration;
 
@@ -11,9 +14,47 @@ use crate::error::{Error, Result};
 /// `azobo/<version>`.
 pub const USER_AGENT: &str = concat!("azobo/", env!("CARGO_PKG_VERSION"));
 
+/// Hosts no request goes to through a proxy, whatever the environment says.
+const LOOPBACK: &str = "localhost,127.0.0.0/8,::1,::ffff:127.0.0.0/104";
+
+/// The proxies the environment asks for, each with the loopback interface (and the user's
+/// `no_proxy`) excluded.
+fn proxies(env: &Env) -> Result<Vec<reqwest::Proxy>> {
+    let pick = |names: [&'static str; 2]| {
+        names
+            .into_iter()
+            .find_map(|n| env.get(n).map(|v| (n, v.to_owned())))
+    };
+    let excluded = match pick(["no_proxy", "NO_PROXY"]) {
+        Some((_, user)) => format!("{user},{LOOPBACK}"),
+        None => LOOPBACK.to_owned(),
+    };
+    let mut out = Vec::new();
+    for (names, scheme) in [
+        (["http_proxy", "HTTP_PROXY"], "http"),
+        (["https_proxy", "HTTPS_PROXY"], "https"),
+        (["all_proxy", "ALL_PROXY"], "all"),
+    ] {
+        let Some((name, url)) = pick(names) else {
+            continue;
+        };
+        let proxy = match scheme {
+            "http" => reqwest::Proxy::http(url.as_str()),
+            "https" => reqwest::Proxy::https(url.as_str()),
+            _ => reqwest::Proxy::all(url.as_str()),
+        }
+        // The URL may carry a password: name the variable, not its value.
+        .map_err(|e| Error::usage(format!("`{name}` is not a usable proxy URL: {e}")))?;
+        out.push(proxy.no_proxy(reqwest::NoProxy::from_string(&excluded)));
+    }
+    Ok(out)
+}
+
 /// Builds the shared client.
 pub fn client(env: &Env) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
+        // Proxies come from `proxies` alone, so the loopback exclusion always applies.
+        .no_proxy()
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
@@ -34,6 +75,9 @@ pub fn client(env: &Env) -> Result<reqwest::Client> {
             )));
         }
         builder = builder.tls_certs_merge(certs);
+    }
+    for proxy in proxies(env)? {
+        builder = builder.proxy(proxy);
     }
     builder
         .build()

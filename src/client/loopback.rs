@@ -2,6 +2,8 @@
 //! other address. It waits for exactly one `GET /?code&state` carrying our state; favicons,
 //! other paths, wrong or missing state and repeated hits get a 4xx and do not end the wait. The
 //! browser gets a small self-contained page either way, and the port is closed on return.
+//! Anything on the machine can connect, so the listener holds at most a few connections at a
+//! time, keeps no memory of the ones it answered, and never spins on a failing `accept`.
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -15,7 +17,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use subtle::ConstantTimeEq as _;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
@@ -108,43 +110,89 @@ impl Loopback {
             state: state.to_owned(),
             done: Mutex::new(Some(tx)),
         });
+        let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let (stop, stopped) = watch::channel(false);
         let mut accepts = JoinSet::new();
-        let conns = Arc::new(Mutex::new(JoinSet::new()));
         for listener in self.listeners {
-            let (shared, conns) = (Arc::clone(&shared), Arc::clone(&conns));
-            accepts.spawn(async move {
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let shared = Arc::clone(&shared);
-                    let task = async move {
-                        let service = hyper::service::service_fn(move |req| {
-                            let shared = Arc::clone(&shared);
-                            async move { Ok::<_, Infallible>(handle(&shared, &req)) }
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .keep_alive(false)
-                            .timer(hyper_util::rt::TokioTimer::new())
-                            .header_read_timeout(Duration::from_secs(10))
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    };
-                    if let Ok(mut set) = conns.lock() {
-                        set.spawn(task);
-                    }
-                }
-            });
+            accepts.spawn(accept_loop(
+                listener,
+                Arc::clone(&shared),
+                Arc::clone(&permits),
+                stopped.clone(),
+            ));
         }
-        Waiting { rx, accepts, conns }
+        Waiting { rx, accepts, stop }
     }
+}
+
+/// Connections served at once; more wait in the kernel's backlog. A browser needs one or two.
+const MAX_CONNECTIONS: usize = 32;
+/// Longest pause after a failed `accept` (out of file descriptors, say).
+const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+/// Time the last pages get to finish writing once the wait is over.
+const DRAIN: Duration = Duration::from_secs(2);
+
+/// Accepts until told to stop, then lets open connections finish for a moment. Finished
+/// connections are reaped as it goes, so any number of stray requests leaves memory flat; a
+/// failing `accept` backs off instead of spinning.
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    permits: Arc<Semaphore>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut conns = JoinSet::new();
+    let mut backoff = Duration::ZERO;
+    loop {
+        while conns.try_join_next().is_some() {}
+        let permit = tokio::select! {
+            p = Arc::clone(&permits).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = stopped.changed() => break,
+        };
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stopped.changed() => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => {
+                backoff = Duration::ZERO;
+                stream
+            }
+            Err(e) => {
+                backoff = (backoff * 2).clamp(Duration::from_millis(10), MAX_ACCEPT_BACKOFF);
+                tracing::debug!("sign-in listener: accept failed ({e}); pausing {backoff:?}");
+                drop(permit);
+                tokio::time::sleep(backoff).await;
+                continue;
+            }
+        };
+        let shared = Arc::clone(&shared);
+        conns.spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(move |req| {
+                let shared = Arc::clone(&shared);
+                async move { Ok::<_, Infallible>(handle(&shared, &req)) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(false)
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN, async { while conns.join_next().await.is_some() {} }).await;
 }
 
 /// A listener serving the redirect.
 pub struct Waiting {
     rx: oneshot::Receiver<Callback>,
     accepts: JoinSet<()>,
-    conns: Arc<Mutex<JoinSet<()>>>,
+    stop: watch::Sender<bool>,
 }
 
 impl Waiting {
@@ -153,24 +201,21 @@ impl Waiting {
         let Self {
             rx,
             mut accepts,
-            conns,
+            stop,
         } = self;
         let outcome = tokio::time::timeout(timeout, rx).await;
-        // Closing the listeners now; let the browser's page finish writing.
-        accepts.abort_all();
+        // Close the listeners now; the browser's page gets a moment to finish writing.
+        let _ = stop.send(true);
         while accepts.join_next().await.is_some() {}
-        let pending = std::mem::take(
-            &mut *conns
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        let _ = tokio::time::timeout(Duration::from_secs(2), pending.join_all()).await;
         match outcome {
             Ok(Ok(cb)) => Ok(cb),
             Ok(Err(_)) => Err(Error::failure("the sign-in listener stopped unexpectedly")),
             Err(_) => Err(Error::SignInRequired {
                 message: format!("no sign-in arrived within {} s", timeout.as_secs()),
-            }),
+            }
+            .with_hint(
+                "finish the sign-in in the browser within `--timeout` seconds, or use `azobo login --device-code`",
+            )),
         }
     }
 }

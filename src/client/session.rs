@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::entra::{EntraClient, http_adapter, map_token_error};
 use crate::error::{Error, Result};
-use crate::store::{CachedToken, Loaded, Store};
+use crate::store::{CachedToken, Loaded, Storage, Store};
 
 /// A token younger than this much before expiry is refreshed instead of used.
 const MIN_REMAINING_SECS: u64 = 5 * 60;
@@ -37,6 +37,8 @@ pub struct AccessToken {
     pub scope: String,
     /// Where it came from.
     pub source: TokenSource,
+    /// The plaintext file the session is kept in, when it is (so every use can say so).
+    pub plaintext_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for AccessToken {
@@ -46,6 +48,7 @@ impl std::fmt::Debug for AccessToken {
             .field("expires_on", &self.expires_on)
             .field("scope", &self.scope)
             .field("source", &self.source)
+            .field("plaintext_file", &self.plaintext_file)
             .finish()
     }
 }
@@ -57,7 +60,11 @@ pub fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn fresh(loaded: &Loaded, scope: &str) -> Option<AccessToken> {
+fn plaintext_file(store: &Store, loaded: &Loaded) -> Option<std::path::PathBuf> {
+    (loaded.meta.storage == Storage::File).then(|| store.plaintext_path())
+}
+
+fn fresh(store: &Store, loaded: &Loaded, scope: &str) -> Option<AccessToken> {
     loaded
         .secrets
         .tokens
@@ -68,6 +75,7 @@ fn fresh(loaded: &Loaded, scope: &str) -> Option<AccessToken> {
             expires_on: t.expires_on,
             scope: t.scope.clone(),
             source: TokenSource::Cache,
+            plaintext_file: plaintext_file(store, loaded),
         })
 }
 
@@ -88,13 +96,13 @@ pub async fn access_token(
 ) -> Result<AccessToken> {
     if !force {
         let loaded = store.load().await?.ok_or_else(|| signed_out(profile))?;
-        if let Some(t) = fresh(&loaded, scope) {
+        if let Some(t) = fresh(store, &loaded, scope) {
             return Ok(t);
         }
     }
     let _lock = store.lock().await?;
     let mut loaded = store.load().await?.ok_or_else(|| signed_out(profile))?;
-    if let Some(t) = fresh(&loaded, scope).filter(|_| !force) {
+    if let Some(t) = fresh(store, &loaded, scope).filter(|_| !force) {
         return Ok(t);
     }
     let Some(rt) = loaded.secrets.refresh_token.clone() else {
@@ -146,6 +154,7 @@ pub async fn access_token(
                 expires_on,
                 scope: granted,
                 source: TokenSource::Refreshed,
+                plaintext_file: plaintext_file(store, &loaded),
             })
         }
         Err(e) => {

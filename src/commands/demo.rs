@@ -150,6 +150,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
         items: listing.items,
         query: None,
         incomplete: listing.incomplete,
+        plaintext_file: None,
     })))?;
     printer.info(&format!(
         "\nWhat just happened:\n  1. Sign-in: {} signed in to the dev tenant (authorization code + PKCE); the redirect landed on a loopback port.\n  2. On-Behalf-Of: the API validated that token and exchanged it for an Azure Resource Manager token for the same user.\n  3. ARM: the API listed every page of GET /subscriptions. For your real tenant: register the two apps and write config.toml (README: \"Using it with a real tenant\"), then `azobo login` and `azobo subscriptions`.",

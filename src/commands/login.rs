@@ -63,6 +63,9 @@ pub struct Outcome {
     pub storage: Storage,
     /// False for the kernel keyring: the session ends at reboot.
     pub survives_reboot: bool,
+    /// The plaintext file the session is kept in, when it is (warned about).
+    #[serde(skip)]
+    pub plaintext_file: Option<std::path::PathBuf>,
 }
 
 fn storage_plan(args: &Args, ctx: &Context<'_>) -> Result<StoragePlan> {
@@ -157,5 +160,6 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Outcome> {
         account: stored.account,
         storage: stored.storage,
         survives_reboot,
+        plaintext_file: (stored.storage == Storage::File).then(|| store.plaintext_path()),
     })
 }

@@ -40,6 +40,9 @@ pub struct Status {
     pub survives_reboot: bool,
     /// `AZOBO_TOKEN` overrides sessions.
     pub env_token: bool,
+    /// The plaintext file the session is kept in, when it is (warned about).
+    #[serde(skip)]
+    pub plaintext_file: Option<std::path::PathBuf>,
 }
 
 /// Runs `azobo status`.
@@ -57,6 +60,7 @@ pub async fn run(_args: &Args, ctx: &Context<'_>) -> Result<Status> {
         storage: None,
         survives_reboot: true,
         env_token: ctx.env_token().is_some(),
+        plaintext_file: None,
     };
     if base.env_token {
         return Ok(base);
@@ -76,6 +80,7 @@ pub async fn run(_args: &Args, ctx: &Context<'_>) -> Result<Status> {
         api_scope: Some(meta.api_scope.clone()),
         token_expires_on: token.map(|t| t.expires_on),
         refreshable: loaded.secrets.refresh_token.is_some(),
+        plaintext_file: (meta.storage == Storage::File).then(|| store.plaintext_path()),
         storage: Some(meta.storage),
         survives_reboot: match meta.storage {
             Storage::Keyring(b) => b.survives_reboot(),

@@ -42,6 +42,8 @@ pub struct Listing {
     pub query: Option<Value>,
     /// The API relayed only part of the list (it passed on a `nextLink`).
     pub incomplete: bool,
+    /// The plaintext file the session is kept in, when it is.
+    pub plaintext_file: Option<std::path::PathBuf>,
 }
 
 fn compile(q: &str) -> Result<jmespath::Expression<'static>> {
@@ -66,6 +68,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
     let url = api::subscriptions_url(&profile.api_url);
     let http = ctx.http()?;
     let correlation_id = uuid::Uuid::new_v4().to_string();
+    let mut plaintext_file = None;
     let listing = if let Some(token) = ctx.env_token() {
         match api::subscriptions(&http, &url, token, &correlation_id).await {
             Ok(l) => l,
@@ -78,7 +81,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
             }
         }
     } else {
-        with_session(
+        let l = with_session(
             args,
             ctx,
             profile.api_scope.as_ref(),
@@ -86,7 +89,13 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
             &url,
             &correlation_id,
         )
-        .await?
+        .await?;
+        let store = ctx.store()?;
+        plaintext_file = store
+            .meta()?
+            .filter(|m| m.storage == crate::store::Storage::File)
+            .map(|_| store.plaintext_path());
+        l
     };
     let mut items = listing.items;
     if let Some(state) = &args.state {
@@ -112,6 +121,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
         items,
         query,
         incomplete: listing.incomplete,
+        plaintext_file,
     })
 }
 

@@ -38,6 +38,9 @@ pub struct TokenView {
     pub token_type: &'static str,
     /// Granted scopes.
     pub scope: String,
+    /// The plaintext file the session is kept in, when it is (warned about, never printed).
+    #[serde(skip)]
+    pub plaintext_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for TokenView {
@@ -58,6 +61,7 @@ impl From<AccessToken> for TokenView {
             access_token: t.secret,
             token_type: "Bearer",
             scope: t.scope,
+            plaintext_file: t.plaintext_file,
         }
     }
 }
@@ -75,6 +79,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<TokenView> {
             expires_on: 0,
             scope: String::new(),
             source: TokenSource::Env,
+            plaintext_file: None,
         }
         .into());
     }
