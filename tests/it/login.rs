@@ -6,7 +6,7 @@ use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use crate::support::{DevTenant, Keyring, Shell};
+use crate::support::{DevTenant, Keyring, Shell, sign_ins_started, start_device_login};
 
 async fn tenant() -> DevTenant {
     DevTenant::start(&["--auto-approve", "alice@contoso.example"]).await
@@ -160,6 +160,132 @@ async fn a_broken_secret_service_fails_closed_naming_the_way_out() {
         !sh.sessions().join("default.json").exists(),
         "nothing stored"
     );
+    sh.run(&["login", "--device-code"])
+        .assert_fails(1, "no working OS keyring");
+    assert_eq!(
+        sign_ins_started(&t).await,
+        0,
+        "the store is checked before any sign-in starts"
+    );
+}
+
+#[tokio::test]
+async fn bad_storage_settings_are_usage_errors_before_any_sign_in() {
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::SecretService);
+    sh.set("AZOBO_KEYRING", "gnome");
+    sh.run(&["login"]).assert_fails(2, "AZOBO_KEYRING");
+    sh.run(&["login", "--device-code"])
+        .assert_fails(2, "AZOBO_KEYRING");
+    sh.set("AZOBO_TOKEN_STORE", "vault");
+    sh.run(&["login"]).assert_fails(2, "AZOBO_TOKEN_STORE");
+    assert_eq!(sign_ins_started(&t).await, 0);
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap()
+}
+
+/// `count` requests with a wrong state at `port`, each on its own connection, spread over
+/// several loopback source addresses so the flood never runs out of ephemeral ports.
+async fn stray_requests(port: u16, count: usize) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    const WORKERS: usize = 32;
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..WORKERS {
+        tasks.spawn(async move {
+            let source = std::net::Ipv4Addr::new(127, 0, 0, 2 + (w % 8) as u8);
+            let mut answered = 0usize;
+            for i in (w..count).step_by(WORKERS) {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.bind((source, 0).into()).unwrap();
+                let Ok(mut s) = socket.connect(([127, 0, 0, 1], port).into()).await else {
+                    continue;
+                };
+                let req = format!(
+                    "GET /?code=forged-{i}&state=not-the-state HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                );
+                if s.write_all(req.as_bytes()).await.is_err() {
+                    continue;
+                }
+                let mut buf = Vec::new();
+                if s.read_to_end(&mut buf).await.is_ok() && buf.starts_with(b"HTTP/1.1 400") {
+                    answered += 1;
+                }
+            }
+            answered
+        });
+    }
+    let mut answered = 0;
+    while let Some(n) = tasks.join_next().await {
+        answered += n.unwrap();
+    }
+    assert!(
+        answered * 100 >= count * 99,
+        "the listener answered {answered} of {count} stray requests"
+    );
+}
+
+#[tokio::test]
+async fn a_flood_of_stray_requests_leaves_the_listener_flat_and_the_sign_in_completes() {
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    let urls = sh.home.path().join("urls.txt");
+    sh.set("SCRIPTED_BROWSER_MODE", "ignore");
+    sh.set("SCRIPTED_BROWSER_URLS", urls.to_str().unwrap());
+    let mut child = sh
+        .cmd(&["login"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = loop {
+        if let Some(l) = std::fs::read_to_string(&urls)
+            .ok()
+            .and_then(|s| s.lines().next().map(str::to_owned))
+        {
+            break l;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let redirect = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| url::Url::parse(&v).unwrap())
+        .unwrap();
+    let port = redirect.port().unwrap();
+    let pid = child.id();
+    stray_requests(port, 2_000).await;
+    let before = rss_kib(pid);
+    stray_requests(port, 100_000).await;
+    let after = rss_kib(pid);
+    assert!(
+        after <= before + 5 * 1024,
+        "RSS grew from {before} KiB to {after} KiB over 100,000 stray requests"
+    );
+    // The real redirect still lands.
+    let r = t.http.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let page = t.http.get(&location).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let out = tokio::task::spawn_blocking(move || {
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        (status, err)
+    })
+    .await
+    .unwrap();
+    assert!(out.0.success(), "{}", out.1);
+    assert!(out.1.contains("Signed in as Alice Smith"), "{}", out.1);
 }
 
 #[tokio::test]
@@ -178,48 +304,11 @@ async fn non_interactive_login_without_a_browser_command_fails_at_once() {
     );
 }
 
-/// Starts `azobo login --device-code`; returns the child, the user code it printed on stderr,
-/// and a thread collecting all of its stderr.
-async fn start_device_login(
-    sh: &Shell,
-) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
-    let mut child = sh
-        .cmd(&["login", "--device-code"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(code) = line.split("enter the code ").nth(1) {
-                let _ = tx.send(
-                    code.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    let code =
-        tokio::task::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(30)))
-            .await
-            .unwrap()
-            .expect("the device code message on stderr");
-    (child, code, reader)
-}
-
 #[tokio::test]
 async fn device_code_login_waits_for_approval() {
     let t = tenant().await;
     let sh = Shell::new(&t, Keyring::File);
-    let (mut child, code, reader) = start_device_login(&sh).await;
+    let (mut child, code, reader) = start_device_login(sh.cmd(&["login", "--device-code"])).await;
     t.control(
         "device/approve",
         json!({"user_code": code, "username": "bob@contoso.example"}),
@@ -252,7 +341,7 @@ async fn device_code_login_waits_for_approval() {
 async fn declined_device_code_exits_4() {
     let t = tenant().await;
     let sh = Shell::new(&t, Keyring::File);
-    let (mut child, code, reader) = start_device_login(&sh).await;
+    let (mut child, code, reader) = start_device_login(sh.cmd(&["login", "--device-code"])).await;
     t.control("device/decline", json!({"user_code": code}))
         .await;
     let status = tokio::task::spawn_blocking(move || child.wait())

@@ -4,7 +4,9 @@
 
 mod arm;
 mod authorize;
+mod claims;
 mod cli;
+mod container;
 mod control;
 mod demo;
 mod device_code;

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use crate::support::{Api, DevTenant, Keyring, Shell};
+use crate::support::{Api, DevTenant, Keyring, Shell, fake_api};
 
 struct World {
     t: DevTenant,
@@ -21,14 +21,6 @@ async fn world(user: &str) -> World {
     sh.set("AZOBO_API_URL", &api.url);
     sh.login();
     World { t, api, sh }
-}
-
-/// Serves `router` on an ephemeral loopback port; returns its base URL.
-async fn fake_api(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    url
 }
 
 fn sub(name: &str, id: &str, state: &str) -> Value {
@@ -280,7 +272,13 @@ async fn azobo_token_is_used_without_a_session() {
 async fn mfa_challenge_fails_non_interactively_and_is_answered_at_a_terminal() {
     let w = world("dave").await;
     let r = w.sh.run(&["subscriptions"]);
-    r.assert_fails(3, "azobo login --claims");
+    r.assert_fails(3, "the API needs a new sign-in");
+    assert!(
+        r.stderr
+            .contains("hint: at a terminal, run `azobo login --claims-b64 "),
+        "{}",
+        r.stderr
+    );
     // At a terminal (under `script`, which gives azobo a pty) the CLI signs in again with the
     // claims through the scripted browser, and the retry succeeds.
     let mut cmd = w.sh.cmd(&[]);

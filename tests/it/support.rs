@@ -432,6 +432,24 @@ impl Shell {
         c
     }
 
+    /// azobo with these arguments, started through `wrapper` (e.g. `keyctl session -`, so the
+    /// process gets a session keyring of its own), with this shell's environment.
+    pub fn cmd_via(&self, wrapper: &[&str], args: &[&str]) -> std::process::Command {
+        let base = self.cmd(args);
+        let Some((program, rest)) = wrapper.split_first() else {
+            return base;
+        };
+        let mut c = std::process::Command::new(program);
+        c.args(rest).arg(bin()).args(args).stdin(Stdio::null());
+        for (k, v) in base.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        c
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         let out = self.cmd(args).output().expect("run azobo");
         let run = Run {
@@ -497,6 +515,58 @@ impl Shell {
         assert_eq!(r.code, Some(0), "login failed: {}", r.stderr);
         r
     }
+}
+
+/// Starts `cmd` (an `azobo login --device-code`); returns the child, the user code it printed
+/// on stderr, and a thread collecting all of its stderr.
+pub async fn start_device_login(
+    mut cmd: std::process::Command,
+) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
+    use std::io::BufRead as _;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(code) = line.split("enter the code ").nth(1) {
+                let _ = tx.send(
+                    code.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let code = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)))
+        .await
+        .unwrap()
+        .expect("the device code message on stderr");
+    (child, code, reader)
+}
+
+/// How many sign-ins were started at the tenant (authorize pages and device codes).
+pub async fn sign_ins_started(t: &DevTenant) -> usize {
+    t.requests()
+        .await
+        .iter()
+        .filter(|e| {
+            e["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("/authorize") || p.ends_with("/devicecode"))
+        })
+        .count()
 }
 
 /// The outcome of one azobo run.
@@ -681,4 +751,46 @@ pub async fn obo_count(t: &DevTenant) -> usize {
         .iter()
         .filter(|e| e["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer")
         .count()
+}
+
+/// Serves `router` on an ephemeral loopback port; returns its base URL.
+pub async fn fake_api(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+/// Runs azobo with `args` at a terminal (under `script`, which gives it a pty), with the shell's
+/// environment, `CI` unset and `extra` set; returns the exit code and everything it wrote.
+pub fn at_terminal(sh: &Shell, args: &[&str], extra: &[(&str, &str)]) -> (Option<i32>, String) {
+    let program = std::iter::once(bin().to_owned())
+        .chain(args.iter().map(|a| shell_words::quote(a).into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &program, "/dev/null"])
+        .envs(
+            sh.vars
+                .iter()
+                .filter(|(k, _)| k != "CI")
+                .map(|(k, v)| (k.clone(), v.clone())),
+        )
+        .envs(extra.iter().map(|(k, v)| (*k, *v)))
+        .env("HOME", sh.home.path())
+        .env("XDG_CONFIG_HOME", sh.home.path().join(".config"))
+        .env("XDG_DATA_HOME", sh.home.path().join(".local/share"))
+        .env("NO_COLOR", "1")
+        .env_remove("CI")
+        .stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AZOBO_") && !sh.vars.iter().any(|(n, _)| *n == k) {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }

@@ -8,7 +8,10 @@ SCRIPTED_BROWSER_MODE changes what it does:
   ipv6              deliver the redirect to [::1] instead of localhost
   ignore            open nothing (the user walked away)
   fail              exit 1 at once (a broken launcher)
-SCRIPTED_BROWSER_LOG, when set, names a file that gets one line per request and its status."""
+  pick:USER         take the account picker (a tenant without auto-approve) and choose USER,
+                    whatever account the sign-in URL hints at
+SCRIPTED_BROWSER_LOG, when set, names a file that gets one line per request and its status;
+SCRIPTED_BROWSER_URLS one that gets each sign-in URL the browser was asked to open."""
 
 import os
 import sys
@@ -32,9 +35,11 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def fetch(u, method="GET", follow=True):
-    opener = urllib.request.build_opener() if follow else urllib.request.build_opener(NoRedirect)
-    req = urllib.request.Request(u, method=method)
+def fetch(u, method="GET", follow=True, data=None):
+    # A browser reaches localhost directly; the tests' proxy variables are for azobo alone.
+    handlers = [urllib.request.ProxyHandler({})] + ([] if follow else [NoRedirect])
+    opener = urllib.request.build_opener(*handlers)
+    req = urllib.request.Request(u, method=method, data=data)
     try:
         with opener.open(req, timeout=30) as resp:
             resp.read()
@@ -46,6 +51,10 @@ def fetch(u, method="GET", follow=True):
         return e.code, e.headers
 
 
+urls_path = os.environ.get("SCRIPTED_BROWSER_URLS")
+if urls_path:
+    with open(urls_path, "a", encoding="utf-8") as f:
+        f.write(url + "\n")
 if mode == "fail":
     sys.exit(1)
 if mode == "ignore":
@@ -62,5 +71,17 @@ if mode == "ipv6":
     status, headers = fetch(url, follow=False)
     location = headers["Location"]
     fetch(location.replace("http://localhost:", "http://[::1]:"))
+    sys.exit(0)
+if mode.startswith("pick:"):
+    status, _ = fetch(url, follow=False)
+    if status != 200:
+        sys.exit(1)
+    form = dict(query, username=mode[len("pick:"):])
+    parsed = urllib.parse.urlparse(url)
+    action = f"{parsed.scheme}://{parsed.netloc}{parsed.path}"
+    status, headers = fetch(action, method="POST", follow=False,
+                            data=urllib.parse.urlencode(form).encode())
+    if status == 302:
+        fetch(headers["Location"])
     sys.exit(0)
 fetch(url)
