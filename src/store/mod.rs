@@ -175,10 +175,12 @@ impl StoragePlan {
 }
 
 /// What the pre-flight found: where a new session will be kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ready {
     /// The storage that passed the probe.
     pub storage: Storage,
+    /// Keyrings that failed it: not worth another timeout when cleaning up after the save.
+    pub broken: Vec<Backend>,
 }
 
 /// What `delete` found and removed.
@@ -412,19 +414,25 @@ impl Store {
                 })?;
             return Ok(Ready {
                 storage: Storage::File,
+                broken: Vec::new(),
             });
         }
         let candidates = Backend::candidates(plan.keyring_choice.as_deref())
             .map_err(|m| Error::usage(format!("`AZOBO_KEYRING`: {m}")))?;
         let mut failures = Vec::new();
+        let mut broken = Vec::new();
         for backend in candidates {
             match probe::keyring(self.checker.as_deref(), backend).await {
                 Ok(()) => {
                     return Ok(Ready {
                         storage: Storage::Keyring(backend),
+                        broken,
                     });
                 }
-                Err(why) => failures.push(format!("{}: {why}", backend.name())),
+                Err(why) => {
+                    failures.push(format!("{}: {why}", backend.name()));
+                    broken.push(backend);
+                }
             }
         }
         Err(Error::failure(format!(
@@ -492,20 +500,29 @@ impl Store {
                 file::remove(&self.plaintext_path())?;
             }
         }
-        self.remove_other_keys(storage).await;
+        self.remove_other_keys(storage, &ready.broken).await;
         Ok(storage)
     }
 
     /// Removes this profile's keys from every store but the one in use, and every key under an
     /// older entry name (best effort: a store this process cannot reach holds nothing it could
     /// read either).
-    async fn remove_other_keys(&self, keep: Storage) {
+    async fn remove_other_keys(&self, keep: Storage, broken: &[Backend]) {
         let (entry, legacy) = (self.key_entry(), self.legacy_key_entry());
         for backend in Backend::candidates(None).unwrap_or_default() {
-            if Storage::Keyring(backend) != keep {
-                let _ = keyring::delete(backend, &entry).await;
+            if broken.contains(&backend) {
+                continue;
             }
-            let _ = keyring::delete(backend, &legacy).await;
+            let mut names = vec![legacy.as_str()];
+            if Storage::Keyring(backend) != keep {
+                names.push(&entry);
+            }
+            for name in names {
+                // One failure means this store is out of reach: skip its other calls.
+                if keyring::delete(backend, name).await.is_err() {
+                    break;
+                }
+            }
             keyring::delete_legacy(backend, &self.profile).await;
         }
     }
@@ -547,10 +564,16 @@ impl Store {
             for entry in &entries {
                 match keyring::delete(backend, entry).await {
                     Ok(removed) => found |= removed,
-                    Err(e) if Some(backend) == in_use => out
-                        .problems
-                        .push(format!("the {} could not be cleaned: {e}", backend.name())),
-                    Err(e) => tracing::debug!("{}: {e}", backend.name()),
+                    // Out of reach: its other entries would only cost more timeouts.
+                    Err(e) => {
+                        if Some(backend) == in_use {
+                            out.problems
+                                .push(format!("the {} could not be cleaned: {e}", backend.name()));
+                        } else {
+                            tracing::debug!("{}: {e}", backend.name());
+                        }
+                        break;
+                    }
                 }
             }
             found |= keyring::delete_legacy(backend, &self.profile).await;

@@ -620,3 +620,39 @@ async fn sessions_are_per_profile() {
     sh.run(&["--profile", "work", "status"])
         .assert_fails(3, "not signed in");
 }
+
+#[tokio::test]
+async fn logout_says_when_a_store_is_out_of_reach_and_a_later_logout_finds_the_key() {
+    if !Keyring::SecretService.available() {
+        return;
+    }
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::SecretService);
+    sh.login();
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap();
+    sh.set(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/azobo-test-bus",
+    );
+    let r = sh.run(&["logout"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("warning: profile `default`: the Secret Service could not be cleaned"),
+        "{}",
+        r.stderr
+    );
+    assert!(!sh.sessions().join("default.json").exists());
+    // With the bus back and no metadata left, logout still finds and removes the key.
+    sh.set("DBUS_SESSION_BUS_ADDRESS", &bus);
+    let r = sh.run(&["logout"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("removed the token-cache key in the Secret Service"),
+        "{}",
+        r.stderr
+    );
+    let r = sh.run(&["logout"]);
+    assert!(r.stderr.contains("was not signed in"), "{}", r.stderr);
+}
