@@ -217,7 +217,7 @@ impl Printer {
         ));
         self.warn_plaintext(o.plaintext_file.as_deref());
         if !o.survives_reboot {
-            self.warn("the kernel keyring forgets the session at reboot; sign in again after one");
+            self.warn("the kernel keyring forgets the session at reboot, or after days without use (the kernel's persistent_keyring_expiry); sign in again then");
         }
         match self.format {
             OutputFormat::Json => self.json(o),
@@ -318,7 +318,9 @@ impl Printer {
     fn status(&self, s: &status::Status) -> Result<String> {
         self.warn_plaintext(s.plaintext_file.as_deref());
         if !s.survives_reboot {
-            self.warn("the kernel keyring forgets this session at reboot");
+            self.warn(
+                "the kernel keyring forgets this session at reboot, or after days without use",
+            );
         }
         let expiry = s.token_expires_on.map_or_else(String::new, |e| {
             let left = i128::from(e) - i128::from(crate::client::session::now());

@@ -184,9 +184,18 @@ fn callback_error(error: &str, description: &str) -> Error {
 
 /// Signs in (browser + loopback, or device code) and verifies the id_token; stores nothing.
 pub async fn sign_in(opts: &SignInOptions, env: Surroundings<'_>) -> Result<SignedIn> {
+    let meta = oidc::metadata(env.http, &opts.tenant_authority).await?;
+    sign_in_at(opts, env, &meta).await
+}
+
+/// `sign_in` with the authority's metadata already fetched.
+async fn sign_in_at(
+    opts: &SignInOptions,
+    env: Surroundings<'_>,
+    meta: &oidc::Metadata,
+) -> Result<SignedIn> {
     let http = env.http;
-    let meta = oidc::metadata(http, &opts.tenant_authority).await?;
-    let client = authorize::client(&meta, &opts.client_id)?;
+    let client = authorize::client(meta, &opts.client_id)?;
     let scopes = authorize::scopes(&opts.api_scope, &opts.extra_scopes);
     let hints = Hints {
         login_hint: opts.login_hint.clone(),
@@ -219,7 +228,7 @@ pub async fn sign_in(opts: &SignInOptions, env: Surroundings<'_>) -> Result<Sign
         )
     })?;
     let account =
-        oidc::verify_id_token(http, &meta, &id_token, &opts.client_id, nonce.as_deref()).await?;
+        oidc::verify_id_token(http, meta, &id_token, &opts.client_id, nonce.as_deref()).await?;
     if let Some(expected) = &opts.same_account
         && (account.oid != expected.oid || account.tenant_id != expected.tenant_id)
     {
@@ -268,8 +277,15 @@ pub async fn sign_in_to_store(
     authority: &str,
     tenant: &str,
 ) -> Result<Stored> {
-    let ready = store.preflight(plan).await?;
-    let signed = sign_in(opts, env).await?;
+    // The store check and the authority's discovery document are independent: fetch one while
+    // the other runs (against a real tenant, discovery is a network round trip). Both run to the
+    // end, so a failed discovery never strands a probe entry in a keyring.
+    let (ready, meta) = tokio::join!(
+        store.preflight(plan),
+        oidc::metadata(env.http, &opts.tenant_authority)
+    );
+    let (ready, meta) = (ready?, meta?);
+    let signed = sign_in_at(opts, env, &meta).await?;
     let refresh_token = signed.token.refresh_token().map(|t| t.secret().clone());
     if refresh_token.is_none() {
         env.printer.warn("no refresh token came back (is `offline_access` allowed?); you will have to sign in again when the token expires");

@@ -34,6 +34,24 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Creates `path` (which must not exist) with `bytes`, mode 0600 from its first byte, without
+/// the fsync of `write_atomic`: for short-lived files nothing depends on after a crash.
+pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        ensure_private_dir(dir)?;
+    }
+    let ctx = || format!("writing `{}`", path.display());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).map_err(|e| Error::io(ctx(), e))?;
+    f.write_all(bytes).map_err(|e| Error::io(ctx(), e))
+}
+
 /// Reads `path`; `None` when it does not exist.
 pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     match std::fs::read(path) {

@@ -477,16 +477,18 @@ impl Store {
                     .map_err(|e| Error::failure(format!("encoding the session: {e}")))?;
                 file::write_atomic(&self.meta_path(), &bytes)
             });
-        let verified = match written {
-            Ok(()) => probe::session(self, &session_digest(&meta, secrets))
+        let verify = async {
+            written?;
+            probe::session(self, &session_digest(&meta, secrets))
                 .await
                 .map_err(|why| {
                     Error::failure(format!(
                         "the session was stored in the {storage} but a new process cannot load it ({why}); nothing was kept"
                     ))
-                }),
-            Err(e) => Err(e),
+                })
         };
+        // Cleaning the other stores touches nothing the check reads: do both at once.
+        let (verified, ()) = tokio::join!(verify, self.remove_other_keys(storage, &ready.broken));
         if let Err(e) = verified {
             let _ = self.delete().await;
             return Err(e);
@@ -500,7 +502,6 @@ impl Store {
                 file::remove(&self.plaintext_path())?;
             }
         }
-        self.remove_other_keys(storage, &ready.broken).await;
         Ok(storage)
     }
 

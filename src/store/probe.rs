@@ -113,7 +113,7 @@ pub(crate) async fn file_store(
 ) -> std::result::Result<(), String> {
     let path = dir.join(format!(".probe-{}", random_name()));
     let secret = DataKey::random();
-    file::write_atomic(&path, secret.bytes()).map_err(|e| e.to_string())?;
+    file::write_new_private(&path, secret.bytes()).map_err(|e| e.to_string())?;
     let shown = path.to_string_lossy().into_owned();
     let seen = in_fresh_process(checker, &["file", &shown]).await;
     let _ = file::remove(&path);
