@@ -155,16 +155,11 @@ impl Env {
                             "SSH_TTY",
                             "WSL_DISTRO_NAME",
                             "AZURE_FEDERATED_TOKEN_FILE",
-                            "http_proxy",
-                            "HTTP_PROXY",
-                            "https_proxy",
-                            "HTTPS_PROXY",
-                            "all_proxy",
-                            "ALL_PROXY",
-                            "no_proxy",
-                            "NO_PROXY",
                         ]
                         .contains(&k.as_str())
+                        || env_vars::PROXY_VARIABLES
+                            .iter()
+                            .any(|pair| pair.contains(&k.as_str()))
                 })
                 .collect(),
         )

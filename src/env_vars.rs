@@ -50,3 +50,13 @@ pub const AZOBO_KEYRING: &str = "AZOBO_KEYRING";
 pub const AZOBO_BROWSER: &str = "AZOBO_BROWSER";
 /// The conventional browser command, honoured in interactive runs.
 pub const BROWSER: &str = "BROWSER";
+
+/// The proxy variables azobo honours, each in the lowercase curl reads and the uppercase many
+/// tools set: the proxy for `http://` URLs, for `https://` URLs, for both, and the exclusions.
+/// Loopback is excluded whatever they say.
+pub const PROXY_VARIABLES: [[&str; 2]; 4] = [
+    ["http_proxy", "HTTP_PROXY"],
+    ["https_proxy", "HTTPS_PROXY"],
+    ["all_proxy", "ALL_PROXY"],
+    ["no_proxy", "NO_PROXY"],
+];

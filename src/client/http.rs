@@ -25,23 +25,22 @@ fn proxies(env: &Env) -> Result<Vec<reqwest::Proxy>> {
             .into_iter()
             .find_map(|n| env.get(n).map(|v| (n, v.to_owned())))
     };
-    let excluded = match pick(["no_proxy", "NO_PROXY"]) {
+    let [http, https, all, no] = env_vars::PROXY_VARIABLES;
+    let excluded = match pick(no) {
         Some((_, user)) => format!("{user},{LOOPBACK}"),
         None => LOOPBACK.to_owned(),
     };
     let mut out = Vec::new();
-    for (names, scheme) in [
-        (["http_proxy", "HTTP_PROXY"], "http"),
-        (["https_proxy", "HTTPS_PROXY"], "https"),
-        (["all_proxy", "ALL_PROXY"], "all"),
-    ] {
+    for names in [http, https, all] {
         let Some((name, url)) = pick(names) else {
             continue;
         };
-        let proxy = match scheme {
-            "http" => reqwest::Proxy::http(url.as_str()),
-            "https" => reqwest::Proxy::https(url.as_str()),
-            _ => reqwest::Proxy::all(url.as_str()),
+        let proxy = if names == http {
+            reqwest::Proxy::http(url.as_str())
+        } else if names == https {
+            reqwest::Proxy::https(url.as_str())
+        } else {
+            reqwest::Proxy::all(url.as_str())
         }
         // The URL may carry a password: name the variable, not its value.
         .map_err(|e| Error::usage(format!("`{name}` is not a usable proxy URL: {e}")))?;

@@ -7,9 +7,9 @@
 //! either fails closed before any sign-in starts, or the session it reports works in the next
 //! process. Never "signed in" and then "not signed in".
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::support::{DevTenant, Keyring, Run, Shell, in_ci, sign_ins_started, start_device_login};
+use crate::support::{DevTenant, Keyring, Run, Shell, device_login_as, in_ci, sign_ins_started};
 
 /// A user's shell in a container: the automatic keyring choice and no D-Bus session bus.
 fn container_shell(t: &DevTenant) -> Shell {
@@ -63,26 +63,8 @@ async fn sign_in(t: &DevTenant, sh: &Shell, wrapper: &[&str], round: usize) -> R
     if round == 0 {
         return run(sh, wrapper, &["login"]);
     }
-    let (mut child, code, reader) = start_device_login(without_dbus(
-        sh.cmd_via(wrapper, &["login", "--device-code"]),
-    ))
-    .await;
-    t.control(
-        "device/approve",
-        json!({"user_code": code, "username": "bob@contoso.example"}),
-    )
-    .await;
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    let r = Run {
-        code: status.code(),
-        stdout: String::new(),
-        stderr: reader.join().unwrap(),
-    };
-    sh.record(&["login", "--device-code"], &r);
-    r
+    let cmd = without_dbus(sh.cmd_via(wrapper, &["login", "--device-code"]));
+    device_login_as(t, sh, cmd, "bob@contoso.example").await
 }
 
 async fn two_rounds(wrapper: &[&str]) {

@@ -64,18 +64,13 @@ async fn recording_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Strin
     (url, seen)
 }
 
+/// Every proxy variable but `no_proxy`, pointing at `url`.
 fn proxy_vars(url: &str) -> Vec<(&'static str, String)> {
-    [
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-    ]
-    .into_iter()
-    .map(|k| (k, url.to_owned()))
-    .collect()
+    azobo::env_vars::PROXY_VARIABLES[..3]
+        .iter()
+        .flatten()
+        .map(|k| (*k, url.to_owned()))
+        .collect()
 }
 
 #[tokio::test]

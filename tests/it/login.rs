@@ -6,7 +6,9 @@ use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use crate::support::{DevTenant, Keyring, Shell, sign_ins_started, start_device_login};
+use crate::support::{
+    DevTenant, Keyring, Shell, device_login_as, sign_ins_started, start_device_login,
+};
 
 async fn tenant() -> DevTenant {
     DevTenant::start(&["--auto-approve", "alice@contoso.example"]).await
@@ -308,26 +310,15 @@ async fn non_interactive_login_without_a_browser_command_fails_at_once() {
 async fn device_code_login_waits_for_approval() {
     let t = tenant().await;
     let sh = Shell::new(&t, Keyring::File);
-    let (mut child, code, reader) = start_device_login(sh.cmd(&["login", "--device-code"])).await;
-    t.control(
-        "device/approve",
-        json!({"user_code": code, "username": "bob@contoso.example"}),
+    let r = device_login_as(
+        &t,
+        &sh,
+        sh.cmd(&["login", "--device-code"]),
+        "bob@contoso.example",
     )
     .await;
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    let err = reader.join().unwrap();
-    sh.record(
-        &["login", "--device-code"],
-        &crate::support::Run {
-            code: status.code(),
-            stdout: String::new(),
-            stderr: err.clone(),
-        },
-    );
-    assert!(status.success(), "{err}");
+    let err = r.stderr;
+    assert_eq!(r.code, Some(0), "{err}");
     assert!(err.contains("Signed in as Bob Jones"), "{err}");
     assert!(
         sh.run(&["status", "--json"])

@@ -91,19 +91,25 @@ async fn six_kilobyte_tokens_round_trip_through_the_kernel_keyring() {
     round_trip(Keyring::Keyutils, "keyutils").await;
 }
 
-#[tokio::test]
-async fn a_cache_without_its_key_is_sign_in_required() {
-    if !Keyring::Keyutils.available() {
-        return;
-    }
+/// An empty session saved through the kernel keyring, in a temp dir kept alive by the caller.
+async fn saved_in_keyutils(prefix: &str) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let profile = format!("lost-{}", uuid::Uuid::new_v4().simple());
+    let profile = format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
     let store = store(dir.path(), &profile);
     let ready = store.preflight(&plan(Some("keyutils"))).await.unwrap();
     store
         .save_new(meta(), &Secrets::default(), ready)
         .await
         .unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn a_cache_without_its_key_is_sign_in_required() {
+    if !Keyring::Keyutils.available() {
+        return;
+    }
+    let (_dir, store) = saved_in_keyutils("lost").await;
     // Another key (as after a reboot and a new login elsewhere) cannot open the old cache.
     std::fs::write(store.cache_path(), b"azobo-cache-v1\nxxxxxxxxxxxxgarbage").unwrap();
     let err = store.load().await.unwrap_err();
@@ -162,14 +168,7 @@ async fn a_loaded_session_never_prints_its_data_key() {
     if !Keyring::Keyutils.available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let profile = format!("dbg-{}", uuid::Uuid::new_v4().simple());
-    let store = store(dir.path(), &profile);
-    let ready = store.preflight(&plan(Some("keyutils"))).await.unwrap();
-    store
-        .save_new(meta(), &Secrets::default(), ready)
-        .await
-        .unwrap();
+    let (_dir, store) = saved_in_keyutils("dbg").await;
     let loaded = store.load().await.unwrap().unwrap();
     let debug = format!("{loaded:?}");
     assert!(debug.contains("DataKey(<redacted>)"), "{debug}");

@@ -556,6 +556,33 @@ pub async fn start_device_login(
     (child, code, reader)
 }
 
+/// Runs `cmd` (an `azobo login --device-code`), approves its code as `username` at the tenant,
+/// waits for it and returns the run (recorded in `sh`'s secret scan).
+pub async fn device_login_as(
+    t: &DevTenant,
+    sh: &Shell,
+    cmd: std::process::Command,
+    username: &str,
+) -> Run {
+    let (mut child, code, reader) = start_device_login(cmd).await;
+    t.control(
+        "device/approve",
+        json!({"user_code": code, "username": username}),
+    )
+    .await;
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let run = Run {
+        code: status.code(),
+        stdout: String::new(),
+        stderr: reader.join().unwrap(),
+    };
+    sh.record(&["login", "--device-code"], &run);
+    run
+}
+
 /// How many sign-ins were started at the tenant (authorize pages and device codes).
 pub async fn sign_ins_started(t: &DevTenant) -> usize {
     t.requests()
