@@ -647,3 +647,25 @@ async fn logout_says_when_a_store_is_out_of_reach_and_a_later_logout_finds_the_k
     let r = sh.run(&["logout"]);
     assert!(r.stderr.contains("was not signed in"), "{}", r.stderr);
 }
+
+#[tokio::test]
+async fn quiet_keeps_what_a_sign_in_needs_and_drops_the_chatter() {
+    let t = tenant().await;
+    let sh = Shell::new(&t, Keyring::File);
+    let r = sh.run(&["-q", "login"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stderr.contains("Sign in at: http"), "{}", r.stderr);
+    assert!(!r.stderr.contains("Signed in as"), "{}", r.stderr);
+    assert!(!r.stderr.contains("warning:"), "{}", r.stderr);
+    // The device code message is what a user without a browser needs: it shows too.
+    let r = device_login_as(
+        &t,
+        &sh,
+        sh.cmd(&["-q", "login", "--device-code"]),
+        "carol@contoso.example",
+    )
+    .await;
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stderr.contains("enter the code"), "{}", r.stderr);
+    sh.assert_no_secrets(&t).await;
+}
