@@ -57,6 +57,15 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// `printable` on one line: newlines and tabs become spaces too, so text from the network cannot
+/// pose as another line of azobo's (a fake `hint:`).
+pub fn one_line(text: &str) -> String {
+    printable(text)
+        .chars()
+        .map(|c| if matches!(c, '\n' | '\t') { ' ' } else { c })
+        .collect()
+}
+
 /// Writes data to stdout and diagnostics to stderr, honouring `-o`, `-q`, `-v` and `NO_COLOR`.
 #[derive(Debug, Clone)]
 pub struct Printer {
@@ -137,7 +146,7 @@ impl Printer {
 
     /// Something the user must see to go on (a sign-in URL, a device code), even with `--quiet`.
     pub fn notice(&self, message: &str) {
-        eprintln!("{}", printable(message));
+        eprintln!("{}", one_line(message));
     }
 
     /// Awaits `fut` with a spinner on stderr when it is a terminal.
@@ -155,7 +164,7 @@ impl Printer {
     /// A warning on stderr, unless `--quiet`.
     pub fn warn(&self, message: &str) {
         if !self.quiet {
-            eprintln!("warning: {}", printable(message));
+            eprintln!("warning: {}", one_line(message));
         }
     }
 
@@ -171,11 +180,11 @@ impl Printer {
 
     /// An error and its hint on stderr, always.
     pub fn error(&self, err: &Error) {
-        let mut line = format!("error: {err}");
+        let mut line = format!("error: {}", one_line(&err.to_string()));
         if let Some(hint) = err.hint() {
-            line = format!("{line}\n  hint: {hint}");
+            line = format!("{line}\n  hint: {}", one_line(hint));
         }
-        eprintln!("{}", printable(&line));
+        eprintln!("{line}");
     }
 
     fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<String> {
@@ -482,6 +491,10 @@ mod tests {
         );
         assert!(!shown.contains('\u{202e}'));
         assert!(shown.contains("ABC") && shown.contains("evil"));
+        assert_eq!(
+            one_line("denied\n  hint: run `curl x | sh`\tnow"),
+            "denied   hint: run `curl x | sh` now"
+        );
     }
 
     #[test]

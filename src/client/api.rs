@@ -59,7 +59,7 @@ fn api_message(body: &Value) -> Option<String> {
     })
 }
 
-/// Reads `claims="…"` (base64 of JSON) from a `WWW-Authenticate: Bearer` challenge.
+/// Reads `claims="…"` (base64 of a JSON object) from a `WWW-Authenticate: Bearer` challenge.
 pub fn claims_challenge(header: &str) -> Option<String> {
     if !header.contains("insufficient_claims") {
         return None;
@@ -67,7 +67,8 @@ pub fn claims_challenge(header: &str) -> Option<String> {
     let b64 = header.split("claims=\"").nth(1)?.split('"').next()?;
     let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    serde_json::from_str::<Value>(&text).ok().map(|_| text)
+    // Only what `azobo login --claims-b64` would accept: a bounded JSON object.
+    super::sign_in::parse_claims(&text).ok()
 }
 
 /// Fetches the subscriptions once (with bounded retries for transient failures).

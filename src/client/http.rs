@@ -52,8 +52,6 @@ fn proxies(env: &Env) -> Result<Vec<reqwest::Proxy>> {
 /// Builds the shared client.
 pub fn client(env: &Env) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
-        // Proxies come from `proxies` alone, so the loopback exclusion always applies.
-        .no_proxy()
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
@@ -75,8 +73,15 @@ pub fn client(env: &Env) -> Result<reqwest::Client> {
         }
         builder = builder.tls_certs_merge(certs);
     }
-    for proxy in proxies(env)? {
-        builder = builder.proxy(proxy);
+    let proxies = proxies(env)?;
+    // On Linux the proxy variables are the system's proxy settings, so they are taken from
+    // `proxies` alone and the loopback exclusion always applies. On macOS and Windows, with no
+    // variable set, reqwest reads the OS proxy settings, whose bypass list decides for loopback.
+    if cfg!(target_os = "linux") || !proxies.is_empty() {
+        builder = builder.no_proxy();
+        for proxy in proxies {
+            builder = builder.proxy(proxy);
+        }
     }
     builder
         .build()

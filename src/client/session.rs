@@ -95,9 +95,16 @@ pub async fn access_token(
     force: bool,
 ) -> Result<AccessToken> {
     if !force {
-        let loaded = store.load().await?.ok_or_else(|| signed_out(profile))?;
-        if let Some(t) = fresh(store, &loaded, scope) {
-            return Ok(t);
+        match store.load().await {
+            Ok(Some(loaded)) => {
+                if let Some(t) = fresh(store, &loaded, scope) {
+                    return Ok(t);
+                }
+            }
+            Ok(None) => return Err(signed_out(profile)),
+            // A `login` may be switching sessions right now: look again under the lock.
+            Err(e) if e.is_sign_in_required() => {}
+            Err(e) => return Err(e),
         }
     }
     let _lock = store.lock().await?;

@@ -315,6 +315,7 @@ pub async fn sign_in_to_store(
         storage: ready.storage,
         signed_in_at: 0,
         key_entry: None,
+        cache_file: None,
     };
     let _lock = store.lock().await?;
     let storage = store.save_new(meta, &secrets, ready).await?;

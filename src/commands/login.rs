@@ -88,13 +88,20 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Outcome> {
         tenant: args.tenant.clone(),
         ..Overrides::default()
     })?;
-    let plan = storage_plan(args, ctx)?;
+    let mut plan = storage_plan(args, ctx)?;
     let store = ctx.store()?;
-    // Answering a claims challenge is a re-sign-in of the session's account, in its tenant.
+    // Answering a claims challenge is a re-sign-in of the session's account, in its tenant,
+    // kept where the session is unless the user says otherwise.
     let current = match (&claims, args.tenant.is_none()) {
         (Some(_), true) => store.meta().ok().flatten(),
         _ => None,
     };
+    let storage_chosen = args.insecure_storage
+        || ctx.env.get(env_vars::AZOBO_TOKEN_STORE).is_some()
+        || ctx.env.get(env_vars::AZOBO_KEYRING).is_some();
+    if let Some(meta) = current.as_ref().filter(|_| !storage_chosen) {
+        plan = sign_in::same_storage(meta);
+    }
     let mut opts = match (&current, &claims) {
         (Some(meta), Some(c)) => SignInOptions::answering(meta, c.clone()),
         _ => {

@@ -83,6 +83,44 @@ pub struct SessionMeta {
     /// used `token-cache-key:{profile}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_entry: Option<String>,
+    /// The encrypted cache's file name in the sessions directory (absent: `{profile}.cache`,
+    /// as releases before 0.2 wrote it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_file: Option<String>,
+}
+
+/// One of a profile's two places for a key and its cache. A new login writes the slot the
+/// current session does not use and switches to it by replacing the metadata file (an atomic
+/// rename): a login that fails leaves the old session whole, and a reader never pairs one
+/// login's key with another's cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    A,
+    B,
+}
+
+impl Slot {
+    fn name(self) -> &'static str {
+        match self {
+            Slot::A => "a",
+            Slot::B => "b",
+        }
+    }
+
+    fn other(self) -> Self {
+        match self {
+            Slot::A => Slot::B,
+            Slot::B => Slot::A,
+        }
+    }
+
+    /// The slot a session's metadata names, if any.
+    fn of(meta: &SessionMeta) -> Option<Self> {
+        let entry = meta.key_entry.as_deref()?;
+        [Slot::A, Slot::B]
+            .into_iter()
+            .find(|s| entry.ends_with(&format!("#{}", s.name())))
+    }
 }
 
 /// An access token and what it is for.
@@ -181,6 +219,9 @@ pub struct Ready {
     pub storage: Storage,
     /// Keyrings that failed it: not worth another timeout when cleaning up after the save.
     pub broken: Vec<Backend>,
+    /// The user named the keyring (`AZOBO_KEYRING`): its checks use the D-Bus session bus this
+    /// process was given rather than the user's default one.
+    pub explicit: bool,
 }
 
 /// What `delete` found and removed.
@@ -268,9 +309,32 @@ impl Store {
         self.dir.join(format!("{}{suffix}", self.profile))
     }
 
-    /// The encrypted cache file.
-    pub fn cache_path(&self) -> PathBuf {
+    /// The encrypted cache file of releases before 0.2.
+    fn legacy_cache_path(&self) -> PathBuf {
         self.path(".cache")
+    }
+
+    fn slot_cache_path(&self, slot: Slot) -> PathBuf {
+        self.path(&format!(".{}.cache", slot.name()))
+    }
+
+    /// The encrypted cache file of the session `meta` describes.
+    pub fn cache_path_of(&self, meta: &SessionMeta) -> Result<PathBuf> {
+        match &meta.cache_file {
+            None => Ok(self.legacy_cache_path()),
+            // Only this profile's own slot files: the metadata file is not trusted to point
+            // anywhere else.
+            Some(name) => [Slot::A, Slot::B]
+                .into_iter()
+                .map(|s| self.slot_cache_path(s))
+                .find(|p| p.file_name().is_some_and(|f| f == name.as_str()))
+                .ok_or_else(|| {
+                    Error::failure(format!(
+                        "`{}` names an unexpected cache file; run `azobo logout` and sign in again",
+                        self.meta_path().display()
+                    ))
+                }),
+        }
     }
 
     /// The plaintext file of an insecure session.
@@ -293,13 +357,19 @@ impl Store {
         &self.dir
     }
 
-    /// The keyring entry for this profile's data key. The sessions directory is part of the
-    /// name: two HOMEs (or data directories) of one user share the user's keyrings, and must
-    /// not overwrite each other's key.
-    pub fn key_entry(&self) -> String {
+    /// The keyring entry for this profile's data key in `slot`. The sessions directory is part
+    /// of the name: two HOMEs (or data directories) of one user share the user's keyrings, and
+    /// must not overwrite each other's key.
+    fn slot_key_entry(&self, slot: Slot) -> String {
         let dir = sha2::Sha256::digest(self.dir.to_string_lossy().as_bytes());
         let short: String = dir.iter().take(6).map(|b| format!("{b:02x}")).collect();
-        format!("token-cache-key:{}@{short}", self.profile)
+        format!("token-cache-key:{}@{short}#{}", self.profile, slot.name())
+    }
+
+    /// Both keyring entries this profile's sessions may use (a login writes the first when the
+    /// profile has no session).
+    pub fn key_entries(&self) -> [String; 2] {
+        [self.slot_key_entry(Slot::A), self.slot_key_entry(Slot::B)]
     }
 
     /// The entry name releases before 0.2 used.
@@ -367,7 +437,7 @@ impl Store {
                         backend.name()
                     ))
                 })?;
-                let sealed = file::read_optional(&self.cache_path())?
+                let sealed = file::read_optional(&self.cache_path_of(&meta)?)?
                     .ok_or_else(|| gone("its encrypted cache is missing"))?;
                 (cipher::open(&key, &self.profile, &sealed)?, Some(key))
             }
@@ -379,21 +449,21 @@ impl Store {
 
     /// Writes back a loaded session after its secrets changed (no keyring write needed).
     pub fn save_loaded(&self, loaded: &Loaded) -> Result<()> {
-        self.write_secrets(loaded.meta.storage, loaded.key.as_ref(), &loaded.secrets)
+        self.write_secrets(&loaded.meta, loaded.key.as_ref(), &loaded.secrets)
     }
 
     fn write_secrets(
         &self,
-        storage: Storage,
+        meta: &SessionMeta,
         key: Option<&DataKey>,
         secrets: &Secrets,
     ) -> Result<()> {
         let plain = serde_json::to_vec(secrets)
             .map_err(|e| Error::failure(format!("encoding the session: {e}")))?;
-        match (storage, key) {
+        match (meta.storage, key) {
             (Storage::File, _) => file::write_atomic(&self.plaintext_path(), &plain),
             (Storage::Keyring(_), Some(key)) => file::write_atomic(
-                &self.cache_path(),
+                &self.cache_path_of(meta)?,
                 &cipher::seal(key, &self.profile, &plain)?,
             ),
             (Storage::Keyring(_), None) => Err(Error::failure(
@@ -415,18 +485,24 @@ impl Store {
             return Ok(Ready {
                 storage: Storage::File,
                 broken: Vec::new(),
+                explicit: true,
             });
         }
         let candidates = Backend::candidates(plan.keyring_choice.as_deref())
             .map_err(|m| Error::usage(format!("`AZOBO_KEYRING`: {m}")))?;
+        let explicit = plan
+            .keyring_choice
+            .as_deref()
+            .is_some_and(|c| !c.eq_ignore_ascii_case("auto"));
         let mut failures = Vec::new();
         let mut broken = Vec::new();
         for backend in candidates {
-            match probe::keyring(self.checker.as_deref(), backend).await {
+            match probe::keyring(self.checker.as_deref(), backend, explicit).await {
                 Ok(()) => {
                     return Ok(Ready {
                         storage: Storage::Keyring(backend),
                         broken,
+                        explicit,
                     });
                 }
                 Err(why) => {
@@ -441,9 +517,11 @@ impl Store {
         )))
     }
 
-    /// Stores a new session (after `login`) where the pre-flight chose, replacing whatever an
-    /// earlier session left in any store, then proves that a fresh process can load it. On any
-    /// failure nothing of the new session is left behind.
+    /// Stores a new session (after `login`) where the pre-flight chose, proves that a fresh
+    /// process can load it, and only then removes whatever an earlier session left in any
+    /// store. A keyring session goes into the slot the current one does not use and takes over
+    /// by the metadata file's atomic replacement; if the check fails, the earlier session is put
+    /// back as it was (a plaintext one, whose file was overwritten, is removed).
     pub async fn save_new(
         &self,
         mut meta: SessionMeta,
@@ -451,74 +529,137 @@ impl Store {
         ready: Ready,
     ) -> Result<Storage> {
         let storage = ready.storage;
-        let entry = self.key_entry();
+        let previous_bytes = file::read_optional(&self.meta_path())?;
+        let previous: Option<SessionMeta> = previous_bytes
+            .as_deref()
+            .and_then(|b| serde_json::from_slice(b).ok());
+        let slot = previous
+            .as_ref()
+            .and_then(Slot::of)
+            .map_or(Slot::A, Slot::other);
+        meta.storage = storage;
+        meta.signed_in_at = now();
         let key = match storage {
-            Storage::File => None,
+            Storage::File => {
+                meta.key_entry = None;
+                meta.cache_file = None;
+                None
+            }
             Storage::Keyring(backend) => {
+                let entry = self.slot_key_entry(slot);
                 let key = DataKey::random();
-                keyring::put(backend, &entry, key.bytes())
-                    .await
-                    .map_err(|e| {
-                        Error::failure(format!(
-                            "storing the token-cache key in the {}: {e}",
-                            backend.name()
-                        ))
-                    })?;
+                if let Err(e) = keyring::put(backend, &entry, key.bytes()).await {
+                    // It may have landed all the same (a late write): it must not linger.
+                    let _ = keyring::delete(backend, &entry).await;
+                    return Err(Error::failure(format!(
+                        "storing the token-cache key in the {}: {e}",
+                        backend.name()
+                    )));
+                }
+                meta.key_entry = Some(entry);
+                meta.cache_file = self
+                    .slot_cache_path(slot)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned());
                 Some(key)
             }
         };
-        meta.storage = storage;
-        meta.signed_in_at = now();
-        meta.key_entry = key.as_ref().map(|_| entry.clone());
-        let written = self
-            .write_secrets(storage, key.as_ref(), secrets)
+        let committed = self
+            .write_secrets(&meta, key.as_ref(), secrets)
             .and_then(|()| {
                 let bytes = serde_json::to_vec_pretty(&meta)
                     .map_err(|e| Error::failure(format!("encoding the session: {e}")))?;
                 file::write_atomic(&self.meta_path(), &bytes)
             });
-        let verify = async {
-            written?;
-            probe::session(self, &session_digest(&meta, secrets))
-                .await
-                .map_err(|why| {
-                    Error::failure(format!(
-                        "the session was stored in the {storage} but a new process cannot load it ({why}); nothing was kept"
-                    ))
-                })
+        let verified = match committed {
+            Ok(()) => {
+                let bus = match storage {
+                    Storage::Keyring(b) => probe::Bus::for_check(b, ready.explicit),
+                    Storage::File => probe::Bus::Inherited,
+                };
+                probe::session(self, bus, &session_digest(&meta, secrets))
+                    .await
+                    .map_err(|why| {
+                        Error::failure(format!(
+                            "the session was stored in the {storage} but a new process cannot load it ({why}); nothing was kept"
+                        ))
+                    })
+            }
+            Err(e) => Err(e),
         };
-        // Cleaning the other stores touches nothing the check reads: do both at once.
-        let (verified, ()) = tokio::join!(verify, self.remove_other_keys(storage, &ready.broken));
         if let Err(e) = verified {
-            let _ = self.delete().await;
+            self.roll_back(&meta, previous_bytes.as_deref(), previous.as_ref())
+                .await;
             return Err(e);
         }
-        // Leave nothing of an earlier session stored another way.
-        match storage {
-            Storage::File => {
-                file::remove(&self.cache_path())?;
-            }
-            Storage::Keyring(_) => {
-                file::remove(&self.plaintext_path())?;
-            }
-        }
+        self.remove_earlier(&meta, previous.as_ref(), &ready.broken)
+            .await;
         Ok(storage)
     }
 
-    /// Removes this profile's keys from every store but the one in use, and every key under an
-    /// older entry name (best effort: a store this process cannot reach holds nothing it could
-    /// read either).
-    async fn remove_other_keys(&self, keep: Storage, broken: &[Backend]) {
-        let (entry, legacy) = (self.key_entry(), self.legacy_key_entry());
+    /// Undoes a `save_new` whose check failed: the new slot goes, the earlier metadata comes
+    /// back (a plaintext session it pointed to was overwritten, so then everything goes).
+    async fn roll_back(
+        &self,
+        new: &SessionMeta,
+        previous_bytes: Option<&[u8]>,
+        previous: Option<&SessionMeta>,
+    ) {
+        if let (Storage::Keyring(b), Some(entry)) = (new.storage, &new.key_entry) {
+            let _ = keyring::delete(b, entry).await;
+            if let Ok(p) = self.cache_path_of(new) {
+                let _ = file::remove(&p);
+            }
+        }
+        let plaintext_lost =
+            new.storage == Storage::File && previous.is_some_and(|p| p.storage == Storage::File);
+        match previous_bytes {
+            Some(bytes) if !plaintext_lost => {
+                let _ = file::write_atomic(&self.meta_path(), bytes);
+            }
+            _ => {
+                let _ = file::remove(&self.meta_path());
+                let _ = file::remove(&self.plaintext_path());
+            }
+        }
+    }
+
+    /// After a successful `save_new`: removes the earlier session's key and files, this
+    /// profile's keys in every other store, and what releases before 0.2 left (best effort: a
+    /// store this process cannot reach holds nothing it could read either).
+    async fn remove_earlier(
+        &self,
+        new: &SessionMeta,
+        previous: Option<&SessionMeta>,
+        broken: &[Backend],
+    ) {
+        let keep = new.key_entry.as_deref();
+        for slot in [Slot::A, Slot::B] {
+            let p = self.slot_cache_path(slot);
+            if self.cache_path_of(new).ok().as_ref() != Some(&p) {
+                let _ = file::remove(&p);
+            }
+        }
+        let _ = file::remove(&self.legacy_cache_path());
+        if new.storage != Storage::File {
+            let _ = file::remove(&self.plaintext_path());
+        }
+        let mut names: Vec<String> = self.key_entries().into();
+        names.push(self.legacy_key_entry());
+        if let Some(old) = previous.and_then(|m| m.key_entry.clone())
+            && !names.contains(&old)
+        {
+            names.push(old);
+        }
         for backend in Backend::candidates(None).unwrap_or_default() {
             if broken.contains(&backend) {
                 continue;
             }
-            let mut names = vec![legacy.as_str()];
-            if Storage::Keyring(backend) != keep {
-                names.push(&entry);
-            }
-            for name in names {
+            let in_use = new.storage == Storage::Keyring(backend);
+            for name in &names {
+                if in_use && Some(name.as_str()) == keep {
+                    continue;
+                }
                 // One failure means this store is out of reach: skip its other calls.
                 if keyring::delete(backend, name).await.is_err() {
                     break;
@@ -554,7 +695,8 @@ impl Store {
             Storage::Keyring(b) => Some(b),
             Storage::File => None,
         });
-        let mut entries = vec![self.key_entry(), self.legacy_key_entry()];
+        let mut entries: Vec<String> = self.key_entries().into();
+        entries.push(self.legacy_key_entry());
         if let Some(e) = meta.as_ref().and_then(|m| m.key_entry.clone())
             && !entries.contains(&e)
         {
@@ -584,7 +726,9 @@ impl Store {
             }
         }
         for (path, what) in [
-            (self.cache_path(), "the encrypted token cache"),
+            (self.slot_cache_path(Slot::A), "the encrypted token cache"),
+            (self.slot_cache_path(Slot::B), "the encrypted token cache"),
+            (self.legacy_cache_path(), "the encrypted token cache"),
             (self.plaintext_path(), "the plaintext token file"),
         ] {
             if file::remove(&path)? {
@@ -624,10 +768,15 @@ mod tests {
         let a = Store::new(Path::new("/home/a/.local/share/azobo/sessions"), "p").unwrap();
         let b = Store::new(Path::new("/home/b/.local/share/azobo/sessions"), "p").unwrap();
         let c = Store::new(Path::new("/home/a/.local/share/azobo/sessions"), "q").unwrap();
-        assert_ne!(a.key_entry(), b.key_entry());
-        assert_ne!(a.key_entry(), c.key_entry());
-        assert!(a.key_entry().starts_with("token-cache-key:p@"));
-        assert_eq!(a.key_entry(), a.clone().key_entry(), "stable");
+        assert_ne!(a.key_entries(), b.key_entries());
+        assert_ne!(a.key_entries(), c.key_entries());
+        let [first, second] = a.key_entries();
+        assert!(
+            first.starts_with("token-cache-key:p@") && first.ends_with("#a"),
+            "{first}"
+        );
+        assert_eq!(first.replace("#a", "#b"), second);
+        assert_eq!(a.key_entries(), a.clone().key_entries(), "stable");
     }
 
     #[test]

@@ -4,6 +4,13 @@
 //! fine here and is empty in the next command. So every check writes here and reads in a fresh
 //! `azobo` process (the hidden `__check-store` command), which answers with a digest of what it
 //! read, never the secret itself.
+//!
+//! The fresh process is a child of this one, so it shares what this process inherited. For the
+//! kernel keyring that is harmless: azobo never creates a session keyring, and the persistent
+//! keyring is the user's, whatever the session. For the Secret Service it is not: a bus started
+//! for one CI step (`dbus-run-session …`) is gone in the next. Unless the user named the Secret
+//! Service explicitly, its check runs on the user's default session bus (no inherited
+//! `DBUS_SESSION_BUS_ADDRESS`), where a desktop's keyring lives and a throwaway bus does not.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -51,9 +58,13 @@ fn program(store_checker: Option<&Path>) -> std::result::Result<PathBuf, String>
 /// Runs `azobo __check-store ARGS` and returns what it printed.
 async fn in_fresh_process(
     checker: Option<&Path>,
+    on: Bus,
     args: &[&str],
 ) -> std::result::Result<String, String> {
     let mut cmd = tokio::process::Command::new(program(checker)?);
+    if on == Bus::UserDefault {
+        cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
+    }
     cmd.arg(CHECK_COMMAND)
         .args(args)
         .stdin(Stdio::null())
@@ -91,15 +102,47 @@ fn compare(seen: &str, expected: &str) -> std::result::Result<(), String> {
     }
 }
 
+/// Which D-Bus session bus the fresh process uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bus {
+    /// The one this process was given (`DBUS_SESSION_BUS_ADDRESS`).
+    Inherited,
+    /// The user's default bus, as a process of another session would find it.
+    UserDefault,
+}
+
+impl Bus {
+    /// The bus a check of `backend` runs on; `explicit` when the user named the keyring.
+    pub(crate) fn for_check(backend: Backend, explicit: bool) -> Self {
+        if backend == Backend::SecretService && !explicit {
+            Bus::UserDefault
+        } else {
+            Bus::Inherited
+        }
+    }
+}
+
 /// Writes a probe entry to `backend`, reads it in a fresh process, deletes it.
 pub(crate) async fn keyring(
     checker: Option<&Path>,
     backend: Backend,
+    explicit: bool,
 ) -> std::result::Result<(), String> {
     let entry = format!("probe:{}", random_name());
     let secret = DataKey::random();
-    keyring::put(backend, &entry, secret.bytes()).await?;
-    let seen = in_fresh_process(checker, &["entry", backend.id(), &entry]).await;
+    let seen = match keyring::put(backend, &entry, secret.bytes()).await {
+        Ok(()) => {
+            in_fresh_process(
+                checker,
+                Bus::for_check(backend, explicit),
+                &["entry", backend.id(), &entry],
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    // Whatever happened, the probe goes: a write that failed its read-back (or timed out and
+    // landed late) may still have stored it.
     let cleaned = keyring::delete(backend, &entry).await;
     compare(&seen?, &digest(secret.bytes()))?;
     cleaned.map(|_| ())
@@ -115,17 +158,22 @@ pub(crate) async fn file_store(
     let secret = DataKey::random();
     file::write_new_private(&path, secret.bytes()).map_err(|e| e.to_string())?;
     let shown = path.to_string_lossy().into_owned();
-    let seen = in_fresh_process(checker, &["file", &shown]).await;
+    let seen = in_fresh_process(checker, Bus::Inherited, &["file", &shown]).await;
     let _ = file::remove(&path);
     compare(&seen?, &digest(secret.bytes()))
 }
 
 /// Loads `store`'s session in a fresh process and compares it with `expected`
 /// (`super::session_digest` of what was saved).
-pub(crate) async fn session(store: &Store, expected: &str) -> std::result::Result<(), String> {
+pub(crate) async fn session(
+    store: &Store,
+    on: Bus,
+    expected: &str,
+) -> std::result::Result<(), String> {
     let dir = store.dir().to_string_lossy().into_owned();
     let seen = in_fresh_process(
         store.checker.as_deref(),
+        on,
         &["session", "--dir", &dir, "--name", store.profile()],
     )
     .await?;

@@ -152,9 +152,10 @@ async fn container_login_replaces_a_stale_key_and_logout_with_damaged_metadata_r
     }
     let t = DevTenant::start(&["--auto-approve", "alice@contoso.example"]).await;
     let sh = container_shell(&t);
-    let entry = azobo::store::Store::new(&sh.sessions(), "default")
+    // With no session yet, login writes the first of the profile's two entries.
+    let [entry, _] = azobo::store::Store::new(&sh.sessions(), "default")
         .unwrap()
-        .key_entry();
+        .key_entries();
     let desc = format!("azobo:{entry}");
     let legacy = "keyring:token-cache-key:default@azobo";
     // An earlier session's leftovers: a key of the same name with junk in it and the kernel's

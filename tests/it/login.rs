@@ -669,3 +669,39 @@ async fn quiet_keeps_what_a_sign_in_needs_and_drops_the_chatter() {
     assert!(r.stderr.contains("enter the code"), "{}", r.stderr);
     sh.assert_no_secrets(&t).await;
 }
+
+/// The Secret Service on a bus started for this run only (as `dbus-run-session` in a CI step
+/// gives) is gone for the next step: with the automatic choice the session goes to the kernel
+/// keyring instead. On the user's default bus (`$XDG_RUNTIME_DIR/bus`, where a desktop's
+/// keyring lives) the Secret Service is used.
+#[tokio::test]
+async fn automatic_keyring_choice_trusts_the_secret_service_only_on_the_users_own_bus() {
+    if !Keyring::SecretService.available() || !Keyring::Keyutils.available() {
+        return;
+    }
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap();
+    let t = tenant().await;
+    let storage_after_login = |runtime: &std::path::Path| {
+        let mut sh = Shell::new(&t, Keyring::File);
+        sh.vars
+            .retain(|(k, _)| k != "AZOBO_TOKEN_STORE" && k != "AZOBO_KEYRING");
+        sh.set("XDG_RUNTIME_DIR", runtime.to_str().unwrap());
+        sh.login();
+        let s: Value = serde_json::from_str(&sh.run(&["status", "--json"]).stdout).unwrap();
+        assert_eq!(sh.run(&["logout"]).code, Some(0));
+        s["storage"]["backend"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let empty = tempfile::tempdir().unwrap();
+    assert_eq!(storage_after_login(empty.path()), "keyutils");
+    let socket = bus
+        .strip_prefix("unix:path=")
+        .map(|rest| rest.split(',').next().unwrap_or(rest).to_owned());
+    if let Some(socket) = socket {
+        let own = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(&socket, own.path().join("bus")).unwrap();
+        assert_eq!(storage_after_login(own.path()), "secret-service");
+    }
+}

@@ -11,6 +11,13 @@ fn store(dir: &std::path::Path, profile: &str) -> Store {
     Store::new(dir, profile).unwrap().checked_by(bin())
 }
 
+/// The encrypted cache file of `store`'s current session.
+fn cache_of(store: &Store) -> std::path::PathBuf {
+    store
+        .cache_path_of(&store.meta().unwrap().unwrap())
+        .unwrap()
+}
+
 fn plan(choice: Option<&str>) -> StoragePlan {
     StoragePlan {
         insecure_file: choice.is_none(),
@@ -36,6 +43,7 @@ fn meta() -> SessionMeta {
         storage: Storage::File,
         signed_in_at: 0,
         key_entry: None,
+        cache_file: None,
     }
 }
 
@@ -64,7 +72,7 @@ async fn round_trip(keyring: Keyring, choice: &str) {
     let ready = store.preflight(&plan(Some(choice))).await.unwrap();
     let storage = store.save_new(meta(), &secrets, ready).await.unwrap();
     assert!(matches!(storage, Storage::Keyring(_)));
-    let cache = std::fs::read(store.cache_path()).unwrap();
+    let cache = std::fs::read(cache_of(&store)).unwrap();
     assert!(cache.len() > 12 * 1024, "both tokens are in the cache file");
     assert!(
         !cache.windows(64).any(|w| w == &big.as_bytes()[..64]),
@@ -111,7 +119,7 @@ async fn a_cache_without_its_key_is_sign_in_required() {
     }
     let (_dir, store) = saved_in_keyutils("lost").await;
     // Another key (as after a reboot and a new login elsewhere) cannot open the old cache.
-    std::fs::write(store.cache_path(), b"azobo-cache-v1\nxxxxxxxxxxxxgarbage").unwrap();
+    std::fs::write(cache_of(&store), b"azobo-cache-v1\nxxxxxxxxxxxxgarbage").unwrap();
     let err = store.load().await.unwrap_err();
     assert_eq!(err.exit_code(), 3, "{err}");
     store.delete().await.unwrap();
@@ -173,4 +181,51 @@ async fn a_loaded_session_never_prints_its_data_key() {
     let debug = format!("{loaded:?}");
     assert!(debug.contains("DataKey(<redacted>)"), "{debug}");
     store.delete().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_new_session_that_fails_its_check_leaves_the_earlier_one_whole() {
+    if !Keyring::Keyutils.available() {
+        return;
+    }
+    let (dir, store) = saved_in_keyutils("keep").await;
+    let first = store.meta().unwrap().unwrap();
+    // A checker that answers nonsense: the second session fails its cross-process check.
+    let doomed = Store::new(dir.path(), store.profile())
+        .unwrap()
+        .checked_by("/bin/echo");
+    let mut other = meta();
+    other.account.oid = "someone-else".into();
+    let ready = azobo::store::Ready {
+        storage: Storage::Keyring(azobo::store::Backend::Keyutils),
+        broken: Vec::new(),
+        explicit: true,
+    };
+    let err = doomed
+        .save_new(other, &Secrets::default(), ready.clone())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("nothing was kept"), "{err}");
+    let loaded = store
+        .load()
+        .await
+        .unwrap()
+        .expect("the first session is back");
+    assert_eq!(loaded.meta.account.oid, "o");
+    assert_eq!(loaded.meta.key_entry, first.key_entry);
+
+    // A second session that passes takes the other slot and removes the first one's.
+    store
+        .save_new(meta(), &Secrets::default(), ready)
+        .await
+        .unwrap();
+    let second = store.meta().unwrap().unwrap();
+    assert_ne!(second.key_entry, first.key_entry);
+    assert!(!store.cache_path_of(&first).unwrap().exists());
+    assert!(store.load().await.unwrap().is_some());
+    let removed = store.delete().await.unwrap();
+    assert!(
+        removed.removed.iter().any(|r| r.contains("key in the")),
+        "{removed:?}"
+    );
 }
