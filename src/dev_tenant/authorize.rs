@@ -67,8 +67,6 @@ fn redirect_matches(registered: &str, given: &Url) -> bool {
             || reg.host_str() == Some("127.0.0.1"))
 }
 
-const CLI_REDIRECTS: [&str; 1] = ["http://localhost"];
-
 fn validate_front(tenant: &Tenant, t: &str, p: &Params) -> Result<Valid, Response> {
     if !tenant.knows_tenant(t) {
         return Err(error_page(
@@ -82,22 +80,21 @@ fn validate_front(tenant: &Tenant, t: &str, p: &Params) -> Result<Valid, Respons
             &AadError::missing("client_id"),
         ));
     };
-    let dir = tenant.dir();
-    let is_cli = client_id.eq_ignore_ascii_case(&dir.cli_client_id.to_string());
-    let is_api = client_id.eq_ignore_ascii_case(&dir.api_client_id.to_string());
-    if !is_cli && !is_api {
-        return Err(error_page(
-            StatusCode::BAD_REQUEST,
-            &AadError::unknown_client(client_id),
-        ));
-    }
+    let registered: Vec<String> = match tenant.dir().app(client_id) {
+        Some(app) => app.redirect_uris.clone(),
+        None => {
+            return Err(error_page(
+                StatusCode::BAD_REQUEST,
+                &AadError::unknown_client(client_id),
+            ));
+        }
+    };
     let Some(raw) = p.get("redirect_uri") else {
         return Err(error_page(
             StatusCode::BAD_REQUEST,
             &AadError::missing("redirect_uri"),
         ));
     };
-    let registered: &[&str] = if is_cli { &CLI_REDIRECTS } else { &[] };
     let ok = Url::parse(raw)
         .ok()
         .filter(|u| registered.iter().any(|r| redirect_matches(r, u)));
@@ -204,7 +201,8 @@ fn validate_rest(tenant: &Tenant, v: &Valid, p: &Params) -> Result<(), Response>
     }
     let is_cli = p
         .get("client_id")
-        .is_some_and(|c| c.eq_ignore_ascii_case(&tenant.dir().cli_client_id.to_string()));
+        .and_then(|c| tenant.dir().app(c).map(|a| a.public_client))
+        .unwrap_or(false);
     match (
         p.get("code_challenge"),
         p.get("code_challenge_method").map(String::as_str),

@@ -1,6 +1,8 @@
 //! Scope strings: which resource a request is for, which of its permissions, and the OIDC
 //! scopes beside them. Entra allows one resource per request (AADSTS28000).
 
+use uuid::Uuid;
+
 use super::errors::AadError;
 use super::seed::Directory;
 
@@ -15,8 +17,8 @@ pub(crate) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 /// A resource the dev tenant issues tokens for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Resource {
-    /// The protected web API (the API app registration).
-    Api,
+    /// A registered app's web API (the seeded API app, or one created later), by client id.
+    App(Uuid),
     /// Azure Resource Manager.
     Arm,
     /// Microsoft Graph (the default resource of an OIDC-only request).
@@ -25,11 +27,14 @@ pub(crate) enum Resource {
 
 impl Resource {
     /// The delegated permissions the resource exposes.
-    pub(crate) fn permissions(self) -> &'static [&'static str] {
+    pub(crate) fn permissions(self, dir: &Directory) -> Vec<String> {
         match self {
-            Resource::Api => &["access_as_user"],
-            Resource::Arm => &["user_impersonation"],
-            Resource::Graph => &["User.Read"],
+            Resource::App(id) => dir
+                .app(&id.to_string())
+                .map(|a| a.scopes.clone())
+                .unwrap_or_default(),
+            Resource::Arm => vec!["user_impersonation".to_owned()],
+            Resource::Graph => vec!["User.Read".to_owned()],
         }
     }
 }
@@ -57,7 +62,10 @@ impl ScopeRequest {
     /// The `scope` field of the token response.
     pub(crate) fn granted(&self, dir: &Directory) -> String {
         let prefix = match self.resource {
-            Resource::Api => format!("api://{}/", dir.api_client_id),
+            Resource::App(id) => dir.app(&id.to_string()).map_or_else(
+                || format!("api://{id}/"),
+                |a| format!("{}/", a.resource_uri()),
+            ),
             Resource::Arm => format!("{}/", self.arm_prefix),
             Resource::Graph => String::new(),
         };
@@ -86,8 +94,10 @@ impl ScopeRequest {
     /// The `aud` claim for a token of this resource.
     pub(crate) fn audience(&self, dir: &Directory, version: u8) -> String {
         match (self.resource, version) {
-            (Resource::Api, 2) => dir.api_client_id.to_string(),
-            (Resource::Api, _) => format!("api://{}", dir.api_client_id),
+            (Resource::App(id), 2) => id.to_string(),
+            (Resource::App(id), _) => dir
+                .app(&id.to_string())
+                .map_or_else(|| format!("api://{id}"), super::seed::App::resource_uri),
             (Resource::Arm, _) => self.arm_prefix.to_owned(),
             (Resource::Graph, _) => GRAPH_APP_ID.to_owned(),
         }
@@ -96,8 +106,6 @@ impl ScopeRequest {
 
 /// Splits `resource/permission`, recognising the dev tenant's resources.
 fn split(dir: &Directory, scope: &str) -> Result<(Resource, &'static str, String), AadError> {
-    let api_uri = format!("api://{}/", dir.api_client_id);
-    let api_guid = format!("{}/", dir.api_client_id);
     let lower = scope.to_ascii_lowercase();
     let strip = |prefix: &str| -> Option<String> {
         lower.starts_with(&prefix.to_ascii_lowercase()).then(|| {
@@ -105,8 +113,18 @@ fn split(dir: &Directory, scope: &str) -> Result<(Resource, &'static str, String
             scope[prefix.len()..].trim_start_matches('/').to_owned()
         })
     };
-    if let Some(p) = strip(&api_uri).or_else(|| strip(&api_guid)) {
-        return Ok((Resource::Api, "", p));
+    // A registered API (an app with an App ID URI): by that URI, or by its bare client id.
+    for app in dir.apps.iter().filter(|a| !a.identifier_uris.is_empty()) {
+        let names = app
+            .identifier_uris
+            .iter()
+            .cloned()
+            .chain([app.app_id.to_string()]);
+        for name in names {
+            if let Some(p) = strip(&format!("{}/", name.trim_end_matches('/'))) {
+                return Ok((Resource::App(app.app_id), "", p));
+            }
+        }
     }
     for prefix in [ARM_RESOURCE, ARM_LEGACY_RESOURCE] {
         if let Some(p) = strip(&format!("{prefix}/")) {
@@ -173,12 +191,12 @@ pub(crate) fn parse(dir: &Directory, raw: &str) -> Result<ScopeRequest, AadError
                 if perm == ".default" {
                     req.default = true;
                 } else if let Some(known) = res
-                    .permissions()
-                    .iter()
+                    .permissions(dir)
+                    .into_iter()
                     .find(|p| p.eq_ignore_ascii_case(&perm))
                 {
-                    if !req.permissions.iter().any(|p| p == known) {
-                        req.permissions.push((*known).to_owned());
+                    if !req.permissions.contains(&known) {
+                        req.permissions.push(known);
                     }
                 } else {
                     return Err(AadError::invalid_scope(format!(
@@ -189,12 +207,7 @@ pub(crate) fn parse(dir: &Directory, raw: &str) -> Result<ScopeRequest, AadError
         }
     }
     if req.default {
-        req.permissions = resource
-            .unwrap_or(Resource::Graph)
-            .permissions()
-            .iter()
-            .map(|p| (*p).to_owned())
-            .collect();
+        req.permissions = resource.unwrap_or(Resource::Graph).permissions(dir);
     }
     req.resource = resource.unwrap_or(Resource::Graph);
     if req.resource == Resource::Graph && req.permissions.is_empty() {
@@ -228,7 +241,7 @@ mod tests {
             ),
         )
         .unwrap();
-        assert_eq!(s.resource, Resource::Api);
+        assert_eq!(s.resource, Resource::App(d.api_client_id));
         assert!(s.openid && s.offline_access);
         assert_eq!(s.scp(), "access_as_user");
         assert_eq!(

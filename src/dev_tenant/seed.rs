@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sha2::Digest as _;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -122,9 +123,66 @@ pub struct Directory {
     pub api_token_version: u8,
     /// Users in seed order.
     pub users: Vec<User>,
+    /// Application registrations: the two seeded apps first.
+    pub apps: Vec<App>,
+}
+
+/// An application registration, as the sign-in and token endpoints see it.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The application (client) id.
+    pub app_id: Uuid,
+    /// Its display name.
+    pub display_name: String,
+    /// A public client: no credential, loopback redirects and device code.
+    pub public_client: bool,
+    /// Redirect URIs of the public client platform.
+    pub redirect_uris: Vec<String>,
+    /// App ID URIs (`api://…`) its API is known by.
+    pub identifier_uris: Vec<String>,
+    /// The delegated permissions its API exposes (enabled ones).
+    pub scopes: Vec<String>,
+    /// The access token version its API asks for (`requestedAccessTokenVersion`).
+    pub token_version: u8,
+    /// SHA-256 digests of its client secrets.
+    pub secret_digests: Vec<[u8; 32]>,
+}
+
+impl App {
+    /// True when `secret` is one of the app's client secrets (compared by digest).
+    pub fn has_secret(&self, secret: &str) -> bool {
+        let d: [u8; 32] = sha2::Sha256::digest(secret.as_bytes()).into();
+        self.secret_digests.contains(&d)
+    }
+
+    /// The App ID URI tokens of version 1 carry as `aud`, and granted scopes are prefixed with.
+    pub fn resource_uri(&self) -> String {
+        self.identifier_uris
+            .first()
+            .cloned()
+            .unwrap_or_else(|| format!("api://{}", self.app_id))
+    }
 }
 
 impl Directory {
+    /// Finds an app by client id, case-insensitively.
+    pub fn app(&self, client_id: &str) -> Option<&App> {
+        self.apps
+            .iter()
+            .find(|a| a.app_id.to_string().eq_ignore_ascii_case(client_id))
+    }
+
+    /// Finds the app whose API a scope prefix names: an App ID URI or the bare client id.
+    pub fn app_by_resource(&self, resource: &str) -> Option<&App> {
+        let resource = resource.trim_end_matches('/');
+        self.apps.iter().find(|a| {
+            a.app_id.to_string().eq_ignore_ascii_case(resource)
+                || a.identifier_uris
+                    .iter()
+                    .any(|u| u.trim_end_matches('/').eq_ignore_ascii_case(resource))
+        })
+    }
+
     /// Finds a user by UPN, case-insensitively, as Entra does.
     pub fn user(&self, username: &str) -> Option<&User> {
         self.users
@@ -311,18 +369,43 @@ impl SeedFile {
         if users.is_empty() {
             return Err(bad("`users`: the tenant needs at least one user".to_owned()));
         }
+        let cli_client_id = self
+            .cli_client_id
+            .unwrap_or_else(|| parse_uuid(DEFAULT_CLI_CLIENT_ID));
+        let api_client_id = self
+            .api_client_id
+            .unwrap_or_else(|| parse_uuid(DEFAULT_API_CLIENT_ID));
+        let apps = vec![
+            App {
+                app_id: cli_client_id,
+                display_name: "azobo CLI".to_owned(),
+                public_client: true,
+                redirect_uris: vec!["http://localhost".to_owned()],
+                identifier_uris: Vec::new(),
+                scopes: Vec::new(),
+                token_version: 2,
+                secret_digests: Vec::new(),
+            },
+            App {
+                app_id: api_client_id,
+                display_name: "azobo API".to_owned(),
+                public_client: false,
+                redirect_uris: Vec::new(),
+                identifier_uris: vec![format!("api://{api_client_id}")],
+                scopes: vec!["access_as_user".to_owned()],
+                token_version: api_token_version,
+                secret_digests: vec![sha2::Sha256::digest(api_client_secret.as_bytes()).into()],
+            },
+        ];
         Ok(Directory {
             tenant_id,
             domain,
-            cli_client_id: self
-                .cli_client_id
-                .unwrap_or_else(|| parse_uuid(DEFAULT_CLI_CLIENT_ID)),
-            api_client_id: self
-                .api_client_id
-                .unwrap_or_else(|| parse_uuid(DEFAULT_API_CLIENT_ID)),
+            cli_client_id,
+            api_client_id,
             api_client_secret,
             api_token_version,
             users,
+            apps,
         })
     }
 }

@@ -17,7 +17,6 @@ use http_body_util::BodyExt as _;
 use jsonwebtoken::{Algorithm, Validation};
 use oauth2::{PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::{Value, json};
-use sha2::Digest as _;
 
 use super::errors::AadError;
 use super::log::LogNote;
@@ -224,15 +223,17 @@ fn authenticate(
         .cloned()
         .or_else(|| basic.map(|(_, p)| p));
     let assertion = form.get("client_assertion");
-    let (cli, api, api_secret) = {
+    let (public, secret_ok) = {
         let dir = tenant.dir();
+        let Some(app) = dir.app(&id) else {
+            return Err(AadError::unknown_client(&id));
+        };
         (
-            dir.cli_client_id.to_string(),
-            dir.api_client_id.to_string(),
-            dir.api_client_secret.clone(),
+            app.public_client,
+            secret.as_deref().map(|s| app.has_secret(s)),
         )
     };
-    if id == cli {
+    if public {
         if secret.is_some() || assertion.is_some() {
             return Err(AadError::new("invalid_client", 700_025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
                 .with_status(StatusCode::UNAUTHORIZED));
@@ -242,11 +243,8 @@ fn authenticate(
             auth: ClientAuth::Public,
         });
     }
-    if id != api {
-        return Err(AadError::unknown_client(&id));
-    }
-    if let Some(secret) = secret {
-        if sha2::Sha256::digest(secret.as_bytes()) == sha2::Sha256::digest(api_secret.as_bytes()) {
+    if let Some(ok) = secret_ok {
+        if ok {
             return Ok(Client {
                 id,
                 auth: ClientAuth::Secret,
@@ -675,11 +673,16 @@ fn on_behalf_of(tenant: &Tenant, form: &Form, client: &Client) -> Result<Value, 
     let oid = claims["oid"].as_str().unwrap_or_default().to_owned();
     let user = user_by_oid(tenant, &oid)?;
     if scopes.resource == Resource::Arm && !tenant.knobs().arm_consented {
+        let name = tenant
+            .dir()
+            .app(&client.id)
+            .map(|a| a.display_name.clone())
+            .unwrap_or_default();
         let mut e = AadError::new(
             "invalid_grant",
             65_001,
             format!(
-                "The user or administrator has not consented to use the application with ID '{}' named 'azobo API'. Send an interactive authorization request for this user and resource.",
+                "The user or administrator has not consented to use the application with ID '{}' named '{name}'. Send an interactive authorization request for this user and resource.",
                 client.id
             ),
         );
@@ -721,12 +724,24 @@ fn validate_assertion(
             "Assertion failed signature validation. [Reason - The key was not found.]",
         ));
     }
-    let (tid, api) = {
+    // The assertion must be a token for the calling app's own API.
+    let (tid, audiences) = {
         let dir = tenant.dir();
-        (dir.tenant_id.to_string(), dir.api_client_id.to_string())
+        let audiences: Vec<String> = dir.app(client_id).map_or_else(Vec::new, |a| {
+            std::iter::once(a.app_id.to_string())
+                .chain(a.identifier_uris.iter().cloned())
+                .collect()
+        });
+        (dir.tenant_id.to_string(), audiences)
     };
+    if audiences.len() < 2 {
+        return Err(invalid(
+            50_013,
+            "Assertion audience does not match the Client app presenting the assertion.",
+        ));
+    }
     let mut v = Validation::new(Algorithm::RS256);
-    v.set_audience(&[api.clone(), format!("api://{api}")]);
+    v.set_audience(&audiences);
     v.set_issuer(&[tenant.issuer_v2(&tid), tenant.issuer_v1(&tid)]);
     v.leeway = 0;
     v.set_required_spec_claims(&["exp", "aud", "iss"]);
@@ -740,12 +755,6 @@ fn validate_assertion(
         _ => invalid(50_013, "Assertion failed signature validation."),
     })?;
     drop(keys);
-    if api != client_id {
-        return Err(invalid(
-            50_013,
-            "Assertion audience does not match the Client app presenting the assertion.",
-        ));
-    }
     if data
         .claims
         .get("scp")
@@ -782,15 +791,11 @@ pub(crate) async fn device_code(
             return Err(fault_error(f));
         }
         let client_id = required(&form, "client_id")?.to_ascii_lowercase();
-        let (cli, api) = {
-            let d = tenant.dir();
-            (d.cli_client_id.to_string(), d.api_client_id.to_string())
-        };
-        if client_id == api {
-            return Err(AadError::no_client_credential());
-        }
-        if client_id != cli {
-            return Err(AadError::unknown_client(&client_id));
+        let public = tenant.dir().app(&client_id).map(|a| a.public_client);
+        match public {
+            None => return Err(AadError::unknown_client(&client_id)),
+            Some(false) => return Err(AadError::no_client_credential()),
+            Some(true) => {}
         }
         let scope = required(&form, "scope")?;
         scopes::parse(&tenant.dir(), scope)?;

@@ -96,10 +96,9 @@ fn access_token(
     exp_in: u64,
 ) -> Result<String, AadError> {
     let dir = tenant.dir();
-    let version: u8 = if issue.scopes.resource == Resource::Api {
-        dir.api_token_version
-    } else {
-        1
+    let version: u8 = match issue.scopes.resource {
+        Resource::App(id) => dir.app(&id.to_string()).map_or(2, |a| a.token_version),
+        _ => 1,
     };
     let now = now_secs();
     let aud = issue.scopes.audience(&dir, version);
