@@ -8,6 +8,7 @@ mod arm;
 mod authorize;
 mod control;
 mod errors;
+mod graph;
 mod keys;
 mod log;
 mod oidc;
@@ -266,6 +267,8 @@ pub struct StartupInfo {
     pub authority: String,
     /// The ARM base URL.
     pub arm_url: String,
+    /// The Microsoft Graph base URL (`{graph_url}/v1.0/…`, as `https://graph.microsoft.com`).
+    pub graph_url: String,
     /// The public client (CLI) app id.
     pub cli_client_id: String,
     /// The API app id.
@@ -409,6 +412,7 @@ pub async fn start(options: Options) -> Result<Running> {
         base_url: base.clone(),
         authority: format!("{base}/{}", dir.tenant_id),
         arm_url: format!("{base}/arm"),
+        graph_url: format!("{base}/graph"),
         cli_client_id: dir.cli_client_id.to_string(),
         api_client_id: dir.api_client_id.to_string(),
         api_client_secret: dir.api_client_secret.clone(),
@@ -479,6 +483,7 @@ fn router(tenant: Arc<Tenant>) -> Router {
             get(authorize::device_page).post(authorize::device_submit),
         )
         .route("/arm/subscriptions", get(arm::subscriptions))
+        .merge(graph::routes())
         .merge(control::routes())
         .fallback(oidc::not_found)
         .layer(axum::middleware::from_fn_with_state(

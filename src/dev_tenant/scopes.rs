@@ -11,8 +11,8 @@ use super::seed::Directory;
 pub(crate) const ARM_RESOURCE: &str = "https://management.azure.com";
 const ARM_LEGACY_RESOURCE: &str = "https://management.core.windows.net";
 const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
-/// Microsoft Graph's app id, the audience of tokens requested with OIDC scopes only.
-pub(crate) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+/// Microsoft Graph's app id, the audience of its tokens (those of OIDC-only requests too).
+pub(crate) use super::seed::GRAPH_APP_ID;
 
 /// A resource the dev tenant issues tokens for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,13 @@ pub(crate) enum Resource {
 }
 
 impl Resource {
+    /// The delegated permissions of a Microsoft resource, from its service principal.
+    fn exposed_by(dir: &Directory, app_id: &str) -> Vec<String> {
+        dir.service_principal_of(app_id)
+            .map(|sp| sp.scopes.iter().map(|(_, v)| v.clone()).collect())
+            .unwrap_or_default()
+    }
+
     /// The delegated permissions the resource exposes.
     pub(crate) fn permissions(self, dir: &Directory) -> Vec<String> {
         match self {
@@ -33,8 +40,8 @@ impl Resource {
                 .app(&id.to_string())
                 .map(|a| a.scopes.clone())
                 .unwrap_or_default(),
-            Resource::Arm => vec!["user_impersonation".to_owned()],
-            Resource::Graph => vec!["User.Read".to_owned()],
+            Resource::Arm => Self::exposed_by(dir, super::seed::ARM_APP_ID),
+            Resource::Graph => Self::exposed_by(dir, GRAPH_APP_ID),
         }
     }
 }
@@ -207,7 +214,11 @@ pub(crate) fn parse(dir: &Directory, raw: &str) -> Result<ScopeRequest, AadError
         }
     }
     if req.default {
-        req.permissions = resource.unwrap_or(Resource::Graph).permissions(dir);
+        req.permissions = match resource.unwrap_or(Resource::Graph) {
+            // What every tenant has consented for Graph: signing in and reading the profile.
+            Resource::Graph => vec!["User.Read".to_owned()],
+            other => other.permissions(dir),
+        };
     }
     req.resource = resource.unwrap_or(Resource::Graph);
     if req.resource == Resource::Graph && req.permissions.is_empty() {

@@ -58,6 +58,10 @@ pub struct SeedUser {
     /// Whether ARM requires MFA (a Conditional Access policy) for this user.
     #[serde(default)]
     pub mfa_required: bool,
+    /// Whether the user holds a directory role that may register apps and grant admin consent
+    /// through Graph (Application Administrator); true when absent.
+    #[serde(default)]
+    pub admin: Option<bool>,
     /// A count of generated subscriptions, or an explicit list.
     #[serde(default)]
     pub subscriptions: SeedSubscriptions,
@@ -102,6 +106,8 @@ pub struct User {
     pub oid: Uuid,
     /// ARM demands MFA from this user (changeable through the control API).
     pub mfa_required: bool,
+    /// May register apps and grant admin consent through Graph.
+    pub admin: bool,
     /// ARM subscription objects, exactly as ARM shapes them.
     pub subscriptions: Vec<Value>,
 }
@@ -123,8 +129,54 @@ pub struct Directory {
     pub api_token_version: u8,
     /// Users in seed order.
     pub users: Vec<User>,
-    /// Application registrations: the two seeded apps first.
+    /// Application registrations: the two seeded apps first, then Microsoft's first-party
+    /// public clients, then apps created through Graph.
     pub apps: Vec<App>,
+    /// Service principals (enterprise applications), Microsoft's resources among them.
+    pub service_principals: Vec<ServicePrincipal>,
+    /// Delegated permission grants (`oauth2PermissionGrants`): who consented to what.
+    pub consents: Vec<PermissionGrant>,
+}
+
+/// Azure Resource Manager's application id in every tenant.
+pub const ARM_APP_ID: &str = "797f4846-ba00-4fd7-ba43-dac1f8f63013";
+/// The id of ARM's delegated `user_impersonation` permission.
+pub const ARM_USER_IMPERSONATION_ID: &str = "41094075-9dad-400e-a0bd-54e686782033";
+/// Microsoft Graph's application id.
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+/// Microsoft Graph Command Line Tools, the public client `Connect-MgGraph` signs in with.
+pub const GRAPH_CLI_TOOLS_APP_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+/// The Azure CLI's public client.
+pub const AZURE_CLI_APP_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+
+/// A service principal: an app's presence in this tenant, what grants point at.
+#[derive(Debug, Clone)]
+pub struct ServicePrincipal {
+    /// Object id.
+    pub id: Uuid,
+    /// The application it stands for.
+    pub app_id: Uuid,
+    /// Its display name.
+    pub display_name: String,
+    /// Delegated permissions its app exposes: (id, value).
+    pub scopes: Vec<(Uuid, String)>,
+}
+
+/// An `oauth2PermissionGrant`: consent for a client to call a resource with these scopes.
+#[derive(Debug, Clone)]
+pub struct PermissionGrant {
+    /// Object id (opaque in Graph).
+    pub id: String,
+    /// The client's service principal (object id).
+    pub client_id: Uuid,
+    /// `AllPrincipals` (admin consent) or `Principal` (one user's).
+    pub consent_type: String,
+    /// The user, for `Principal`.
+    pub principal_id: Option<Uuid>,
+    /// The resource's service principal (object id).
+    pub resource_id: Uuid,
+    /// Space-separated permission values.
+    pub scope: String,
 }
 
 /// An application registration, as the sign-in and token endpoints see it.
@@ -132,6 +184,12 @@ pub struct Directory {
 pub struct App {
     /// The application (client) id.
     pub app_id: Uuid,
+    /// Its object id in Graph.
+    pub object_id: Uuid,
+    /// Registered in Microsoft's tenant (a first-party client): not listed by Graph here.
+    pub first_party: bool,
+    /// The Graph representation (without secrets), for apps Graph lists.
+    pub graph: Value,
     /// Its display name.
     pub display_name: String,
     /// A public client: no credential, loopback redirects and device code.
@@ -149,6 +207,89 @@ pub struct App {
 }
 
 impl App {
+    /// An app from its Graph representation (`graph` gets `id`, `appId` and `displayName`).
+    pub fn seeded(tenant_id: Uuid, app_id: Uuid, name: &str, mut graph: Value) -> Self {
+        let object_id = Uuid::new_v5(&tenant_id, format!("app:{app_id}").as_bytes());
+        if let Some(o) = graph.as_object_mut() {
+            o.insert("id".into(), json!(object_id.to_string()));
+            o.insert("appId".into(), json!(app_id.to_string()));
+            o.insert("displayName".into(), json!(name));
+        }
+        let mut app = Self {
+            app_id,
+            object_id,
+            first_party: false,
+            graph: Value::Null,
+            display_name: name.to_owned(),
+            public_client: false,
+            redirect_uris: Vec::new(),
+            identifier_uris: Vec::new(),
+            scopes: Vec::new(),
+            token_version: 1,
+            secret_digests: Vec::new(),
+        };
+        app.set_graph(graph);
+        app
+    }
+
+    /// Replaces the Graph representation and derives what sign-in and tokens read from it.
+    pub fn set_graph(&mut self, graph: Value) {
+        let strings = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        graph["displayName"]
+            .as_str()
+            .unwrap_or_default()
+            .clone_into(&mut self.display_name);
+        self.public_client = graph["isFallbackPublicClient"].as_bool().unwrap_or(false);
+        self.redirect_uris = strings(&graph["publicClient"]["redirectUris"]);
+        self.identifier_uris = strings(&graph["identifierUris"]);
+        self.scopes = graph["api"]["oauth2PermissionScopes"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|s| s["isEnabled"].as_bool().unwrap_or(false))
+                    .filter_map(|s| s["value"].as_str())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.token_version = match graph["api"]["requestedAccessTokenVersion"].as_u64() {
+            Some(2) => 2,
+            _ => 1,
+        };
+        self.graph = graph;
+    }
+
+    /// A service principal for this app, with its exposed permissions.
+    pub fn service_principal(&self, tenant_id: Uuid) -> ServicePrincipal {
+        ServicePrincipal {
+            id: Uuid::new_v5(&tenant_id, format!("sp:{}", self.app_id).as_bytes()),
+            app_id: self.app_id,
+            display_name: self.display_name.clone(),
+            scopes: self.graph["api"]["oauth2PermissionScopes"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| {
+                            Some((
+                                s["id"].as_str()?.parse().ok()?,
+                                s["value"].as_str()?.to_owned(),
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
     /// True when `secret` is one of the app's client secrets (compared by digest).
     pub fn has_secret(&self, secret: &str) -> bool {
         let d: [u8; 32] = sha2::Sha256::digest(secret.as_bytes()).into();
@@ -165,6 +306,33 @@ impl App {
 }
 
 impl Directory {
+    /// The service principal of the app `app_id`.
+    pub fn service_principal_of(&self, app_id: &str) -> Option<&ServicePrincipal> {
+        self.service_principals
+            .iter()
+            .find(|sp| sp.app_id.to_string().eq_ignore_ascii_case(app_id))
+    }
+
+    /// True when the client app `client` may use `permission` of the resource app `resource`
+    /// for the user `oid`: an admin grant (`AllPrincipals`) or that user's own.
+    pub fn consented(&self, client: &str, resource: &str, permission: &str, oid: &str) -> bool {
+        let (Some(c), Some(r)) = (
+            self.service_principal_of(client),
+            self.service_principal_of(resource),
+        ) else {
+            return false;
+        };
+        self.consents.iter().any(|g| {
+            g.client_id == c.id
+                && g.resource_id == r.id
+                && g.scope
+                    .split_ascii_whitespace()
+                    .any(|s| s.eq_ignore_ascii_case(permission))
+                && (g.consent_type == "AllPrincipals"
+                    || g.principal_id.is_some_and(|p| p.to_string() == oid))
+        })
+    }
+
     /// Finds an app by client id, case-insensitively.
     pub fn app(&self, client_id: &str) -> Option<&App> {
         self.apps
@@ -202,6 +370,8 @@ fn default_users(domain: &str) -> Vec<SeedUser> {
         name: Some(name.to_owned()),
         oid: None,
         mfa_required: mfa,
+        // Everyone but carol may register apps: the tenant needs a non-admin to try.
+        admin: Some(local != "carol"),
         subscriptions: subs,
     };
     let listed = |items: &[(&str, &str)]| {
@@ -363,6 +533,7 @@ impl SeedFile {
                 name,
                 oid,
                 mfa_required: s.mfa_required,
+                admin: s.admin.unwrap_or(true),
                 subscriptions,
             });
         }
@@ -375,28 +546,92 @@ impl SeedFile {
         let api_client_id = self
             .api_client_id
             .unwrap_or_else(|| parse_uuid(DEFAULT_API_CLIENT_ID));
-        let apps = vec![
-            App {
-                app_id: cli_client_id,
-                display_name: "azobo CLI".to_owned(),
-                public_client: true,
-                redirect_uris: vec!["http://localhost".to_owned()],
-                identifier_uris: Vec::new(),
-                scopes: Vec::new(),
-                token_version: 2,
-                secret_digests: Vec::new(),
-            },
-            App {
-                app_id: api_client_id,
-                display_name: "azobo API".to_owned(),
-                public_client: false,
-                redirect_uris: Vec::new(),
-                identifier_uris: vec![format!("api://{api_client_id}")],
-                scopes: vec!["access_as_user".to_owned()],
-                token_version: api_token_version,
-                secret_digests: vec![sha2::Sha256::digest(api_client_secret.as_bytes()).into()],
-            },
+        let mut apps = vec![
+            App::seeded(
+                tenant_id,
+                cli_client_id,
+                "azobo CLI",
+                json!({
+                    "isFallbackPublicClient": true,
+                    "publicClient": {"redirectUris": ["http://localhost"]},
+                }),
+            ),
+            App::seeded(
+                tenant_id,
+                api_client_id,
+                "azobo API",
+                json!({
+                    "identifierUris": [format!("api://{api_client_id}")],
+                    "api": {
+                        "requestedAccessTokenVersion": api_token_version,
+                        "oauth2PermissionScopes": [{
+                            "id": Uuid::new_v5(&api_client_id, b"access_as_user").to_string(),
+                            "value": "access_as_user",
+                            "type": "User",
+                            "isEnabled": true,
+                            "adminConsentDisplayName": "Access the azobo API as the signed-in user",
+                            "adminConsentDescription": "Lets the app call the azobo API on behalf of the signed-in user.",
+                        }],
+                    },
+                }),
+            ),
         ];
+        if let Some(api) = apps.get_mut(1) {
+            api.secret_digests = vec![sha2::Sha256::digest(api_client_secret.as_bytes()).into()];
+        }
+        for (id, name) in [
+            (GRAPH_CLI_TOOLS_APP_ID, "Microsoft Graph Command Line Tools"),
+            (AZURE_CLI_APP_ID, "Microsoft Azure CLI"),
+        ] {
+            let mut app = App::seeded(
+                tenant_id,
+                parse_uuid(id),
+                name,
+                json!({
+                    "isFallbackPublicClient": true,
+                    "publicClient": {"redirectUris": ["http://localhost"]},
+                }),
+            );
+            app.first_party = true;
+            apps.push(app);
+        }
+        let mut service_principals: Vec<ServicePrincipal> = apps
+            .iter()
+            .map(|a| a.service_principal(tenant_id))
+            .collect();
+        for (id, name, scopes) in [
+            (
+                ARM_APP_ID,
+                "Windows Azure Service Management API",
+                vec![(parse_uuid(ARM_USER_IMPERSONATION_ID), "user_impersonation")],
+            ),
+            (
+                GRAPH_APP_ID,
+                "Microsoft Graph",
+                vec![
+                    (
+                        parse_uuid("e1fe6dd8-ba31-4d61-89e7-88639da4683d"),
+                        "User.Read",
+                    ),
+                    (
+                        parse_uuid("bdfbf15f-ee85-4955-8675-146e8e5296b5"),
+                        "Application.ReadWrite.All",
+                    ),
+                    (
+                        parse_uuid("41ce6ca6-6826-4807-84f1-1c82854f7ee5"),
+                        "DelegatedPermissionGrant.ReadWrite.All",
+                    ),
+                ],
+            ),
+        ] {
+            let app_id = parse_uuid(id);
+            service_principals.push(ServicePrincipal {
+                id: Uuid::new_v5(&tenant_id, format!("sp:{app_id}").as_bytes()),
+                app_id,
+                display_name: name.to_owned(),
+                scopes: scopes.into_iter().map(|(i, v)| (i, v.to_owned())).collect(),
+            });
+        }
         Ok(Directory {
             tenant_id,
             domain,
@@ -406,6 +641,8 @@ impl SeedFile {
             api_token_version,
             users,
             apps,
+            service_principals,
+            consents: Vec::new(),
         })
     }
 }
@@ -468,6 +705,7 @@ mod tests {
             name: None,
             oid: None,
             mfa_required: false,
+            admin: None,
             subscriptions: SeedSubscriptions::Count(1),
         };
         let seed = SeedFile {

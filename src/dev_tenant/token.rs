@@ -672,7 +672,19 @@ fn on_behalf_of(tenant: &Tenant, form: &Form, client: &Client) -> Result<Value, 
     let scopes = scopes::parse(&tenant.dir(), required(form, "scope")?)?;
     let oid = claims["oid"].as_str().unwrap_or_default().to_owned();
     let user = user_by_oid(tenant, &oid)?;
-    if scopes.resource == Resource::Arm && !tenant.knobs().arm_consented {
+    // The seeded API app's consent to ARM is a knob; any other app needs a grant, as an app
+    // registered through Graph does until an admin consents.
+    let consented = if client.id == tenant.dir().api_client_id.to_string() {
+        tenant.knobs().arm_consented
+    } else {
+        tenant.dir().consented(
+            &client.id,
+            super::seed::ARM_APP_ID,
+            "user_impersonation",
+            &oid,
+        )
+    };
+    if scopes.resource == Resource::Arm && !consented {
         let name = tenant
             .dir()
             .app(&client.id)

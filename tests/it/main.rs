@@ -12,6 +12,7 @@ mod demo;
 mod device_code;
 mod discovery;
 mod generated;
+mod graph;
 mod http_client;
 mod login;
 mod msal;
