@@ -49,7 +49,7 @@ async fn msal_for_python_accepts_the_dev_tenant() {
             .lines()
             .last()
             .unwrap_or_default()
-            .contains("12 passed, 0 failed"),
+            .contains("13 passed, 0 failed"),
         "{stdout}"
     );
 }

@@ -245,6 +245,61 @@ def _():
     assert result.get("error") == "invalid_client" and 7000215 in result["error_codes"], result
 
 
+GRAPH_CLI_TOOLS = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+ARM_APP = "797f4846-ba00-4fd7-ba43-dac1f8f63013"
+GRAPH = INFO["graph_url"] + "/v1.0"
+
+
+@check("apps registered through the dev tenant's Graph sign in and do OBO with MSAL at once")
+def _():
+    # An administrator signs in to Graph with Microsoft Graph Command Line Tools, as
+    # Connect-MgGraph does, and registers an API app and a CLI app.
+    tools = msal.PublicClientApplication(GRAPH_CLI_TOOLS, authority=AUTHORITY, instance_discovery=False)
+    _, _, admin = sign_in(tools, "alice", scopes=(
+        "https://graph.microsoft.com/Application.ReadWrite.All",
+        "https://graph.microsoft.com/DelegatedPermissionGrant.ReadWrite.All",
+    ))
+    assert "access_token" in admin, admin
+    graph = requests.Session()
+    graph.headers["Authorization"] = "Bearer " + admin["access_token"]
+
+    def call(method, path, body=None):
+        r = graph.request(method, f"{GRAPH}/{path}", json=body, timeout=10)
+        assert r.status_code in (200, 201, 204), (method, path, r.status_code, r.text)
+        return r.json() if r.content else None
+
+    api = call("POST", "applications", {
+        "displayName": "msal-api",
+        "api": {"requestedAccessTokenVersion": 2, "oauth2PermissionScopes": [{
+            "id": "5a0b8f3e-7c1d-4e2f-9a8b-6c5d4e3f2a1b", "value": "access_as_user", "type": "User",
+            "isEnabled": True, "adminConsentDisplayName": "Access", "adminConsentDescription": "Access"}]},
+    })
+    call("PATCH", f"applications/{api['id']}", {"identifierUris": [f"api://{api['appId']}"]})
+    secret = call("POST", f"applications/{api['id']}/addPassword", {"passwordCredential": {"displayName": "msal"}})["secretText"]
+    cli = call("POST", "applications", {
+        "displayName": "msal-cli", "isFallbackPublicClient": True,
+        "publicClient": {"redirectUris": ["http://localhost"]},
+    })
+    api_sp = call("POST", "servicePrincipals", {"appId": api["appId"]})
+    arm_sp = call("GET", f"servicePrincipals?$filter=appId eq '{ARM_APP}'")["value"][0]
+    call("POST", "oauth2PermissionGrants", {
+        "clientId": api_sp["id"], "consentType": "AllPrincipals",
+        "resourceId": arm_sp["id"], "scope": "user_impersonation"})
+
+    # MSAL, knowing nothing of how the apps came to be, signs a user in and exchanges the token.
+    public = msal.PublicClientApplication(cli["appId"], authority=AUTHORITY, instance_discovery=False)
+    _, _, user = sign_in(public, "bob", scopes=(f"api://{api['appId']}/access_as_user",))
+    assert "access_token" in user, user
+    assert claims_of(user["access_token"])["aud"] == api["appId"]
+    confidential = msal.ConfidentialClientApplication(
+        api["appId"], client_credential=secret, authority=AUTHORITY, instance_discovery=False)
+    obo = confidential.acquire_token_on_behalf_of(user["access_token"], [ARM_SCOPE])
+    assert "access_token" in obo, obo
+    r = requests.get(f"{INFO['arm_url']}/subscriptions?api-version=2022-12-01",
+                     headers={"Authorization": "Bearer " + obo["access_token"]}, timeout=10)
+    assert r.status_code == 200 and r.json()["count"]["value"] == 250, (r.status_code, r.text[:200])
+
+
 passed = sum(1 for _, ok in results if ok)
 failed = len(results) - passed
 print(f"msal {msal.__version__}: {passed} passed, {failed} failed")
