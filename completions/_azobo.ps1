@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'azobo' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Try azobo end to end on this machine, without an Azure tenant')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Register the API and CLI apps in your tenant through Microsoft Graph, write the profile')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in (browser + PKCE, or device code) and keep the session in the OS keyring')
             [CompletionResult]::new('subscriptions', 'subscriptions', [CompletionResultType]::ParameterValue, 'List your Azure subscriptions through the API (table, JSON or TSV)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show who is signed in, where, and until when (exit 3 when signed out)')
@@ -55,6 +56,33 @@ Register-ArgumentCompleter -Native -CommandName 'azobo' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json or tsv')
             [CompletionResult]::new('--auto', '--auto', [CompletionResultType]::ParameterName, 'Sign the demo user in without a browser')
             [CompletionResult]::new('--keep-running', '--keep-running', [CompletionResultType]::ParameterName, 'Keep the dev tenant and the API running (until Ctrl-C) and print how to use them')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for `--output json`')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'azobo;setup' {
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to register the apps in (GUID or domain) [default: the profile''s]')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Prefix of the apps'' names and of the marker setup finds them by')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'The API''s base URL to write into the profile [default: the profile''s]')
+            [CompletionResult]::new('--graph-url', '--graph-url', [CompletionResultType]::ParameterName, 'Microsoft Graph''s base URL [env: AZOBO_GRAPH_URL] [default: the cloud''s]')
+            [CompletionResult]::new('--bootstrap-client-id', '--bootstrap-client-id', [CompletionResultType]::ParameterName, 'Public client to sign in to Graph with [default: Microsoft Graph Command Line Tools]')
+            [CompletionResult]::new('--secret-years', '--secret-years', [CompletionResultType]::ParameterName, 'Years the API''s client secret stays valid (1 or 2)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the browser sign-in (1 to 3600)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [env: AZOBO_PROFILE] [default: default]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file to read [env: AZOBO_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json or tsv')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json or tsv')
+            [CompletionResult]::new('--device-code', '--device-code', [CompletionResultType]::ParameterName, 'Sign in with the device code flow')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Print the sign-in URL instead of opening a browser')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the Graph requests setup would send, and change nothing')
+            [CompletionResult]::new('--cleanup', '--cleanup', [CompletionResultType]::ParameterName, 'Delete the apps, service principals and grants setup created, and the secret file')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for `--output json`')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
@@ -323,6 +351,7 @@ Register-ArgumentCompleter -Native -CommandName 'azobo' -ScriptBlock {
         }
         'azobo;help' {
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Try azobo end to end on this machine, without an Azure tenant')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Register the API and CLI apps in your tenant through Microsoft Graph, write the profile')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in (browser + PKCE, or device code) and keep the session in the OS keyring')
             [CompletionResult]::new('subscriptions', 'subscriptions', [CompletionResultType]::ParameterValue, 'List your Azure subscriptions through the API (table, JSON or TSV)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show who is signed in, where, and until when (exit 3 when signed out)')
@@ -337,6 +366,9 @@ Register-ArgumentCompleter -Native -CommandName 'azobo' -ScriptBlock {
             break
         }
         'azobo;help;demo' {
+            break
+        }
+        'azobo;help;setup' {
             break
         }
         'azobo;help;login' {

@@ -43,6 +43,9 @@ _azobo() {
             azobo,serve-api)
                 cmd="azobo__subcmd__serve__subcmd__api"
                 ;;
+            azobo,setup)
+                cmd="azobo__subcmd__setup"
+                ;;
             azobo,status)
                 cmd="azobo__subcmd__status"
                 ;;
@@ -97,6 +100,9 @@ _azobo() {
             azobo__subcmd__help,serve-api)
                 cmd="azobo__subcmd__help__subcmd__serve__subcmd__api"
                 ;;
+            azobo__subcmd__help,setup)
+                cmd="azobo__subcmd__help__subcmd__setup"
+                ;;
             azobo__subcmd__help,status)
                 cmd="azobo__subcmd__help__subcmd__status"
                 ;;
@@ -119,7 +125,7 @@ _azobo() {
 
     case "${cmd}" in
         azobo)
-            opts="-o -v -q -h -V --profile --config --output --json --verbose --quiet --help --version demo login subscriptions status token logout serve-api dev-tenant config completions man help"
+            opts="-o -v -q -h -V --profile --config --output --json --verbose --quiet --help --version demo setup login subscriptions status token logout serve-api dev-tenant config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -417,7 +423,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__help)
-            opts="demo login subscriptions status token logout serve-api dev-tenant config completions man help"
+            opts="demo setup login subscriptions status token logout serve-api dev-tenant config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -571,6 +577,20 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__help__subcmd__serve__subcmd__api)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        azobo__subcmd__help__subcmd__setup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -824,6 +844,64 @@ _azobo() {
                     return 0
                     ;;
                 --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        azobo__subcmd__setup)
+            opts="-o -v -q -h -V --tenant --name --api-url --graph-url --bootstrap-client-id --secret-years --device-code --no-browser --timeout --dry-run --cleanup --profile --config --output --json --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --graph-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bootstrap-client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret-years)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -32,6 +32,7 @@ set edit:completion:arg-completer[azobo] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand demo 'Try azobo end to end on this machine, without an Azure tenant'
+            cand setup 'Register the API and CLI apps in your tenant through Microsoft Graph, write the profile'
             cand login 'Sign in (browser + PKCE, or device code) and keep the session in the OS keyring'
             cand subscriptions 'List your Azure subscriptions through the API (table, JSON or TSV)'
             cand status 'Show who is signed in, where, and until when (exit 3 when signed out)'
@@ -51,6 +52,32 @@ set edit:completion:arg-completer[azobo] = {|@words|
             cand --output 'Output format for data on stdout: table, json or tsv'
             cand --auto 'Sign the demo user in without a browser'
             cand --keep-running 'Keep the dev tenant and the API running (until Ctrl-C) and print how to use them'
+            cand --json 'Shorthand for `--output json`'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'azobo;setup'= {
+            cand --tenant 'Tenant to register the apps in (GUID or domain) [default: the profile''s]'
+            cand --name 'Prefix of the apps'' names and of the marker setup finds them by'
+            cand --api-url 'The API''s base URL to write into the profile [default: the profile''s]'
+            cand --graph-url 'Microsoft Graph''s base URL [env: AZOBO_GRAPH_URL] [default: the cloud''s]'
+            cand --bootstrap-client-id 'Public client to sign in to Graph with [default: Microsoft Graph Command Line Tools]'
+            cand --secret-years 'Years the API''s client secret stays valid (1 or 2)'
+            cand --timeout 'Seconds to wait for the browser sign-in (1 to 3600)'
+            cand --profile 'Profile to use [env: AZOBO_PROFILE] [default: default]'
+            cand --config 'Configuration file to read [env: AZOBO_CONFIG]'
+            cand -o 'Output format for data on stdout: table, json or tsv'
+            cand --output 'Output format for data on stdout: table, json or tsv'
+            cand --device-code 'Sign in with the device code flow'
+            cand --no-browser 'Print the sign-in URL instead of opening a browser'
+            cand --dry-run 'Print the Graph requests setup would send, and change nothing'
+            cand --cleanup 'Delete the apps, service principals and grants setup created, and the secret file'
             cand --json 'Shorthand for `--output json`'
             cand -v 'More diagnostics on stderr (repeat for more)'
             cand --verbose 'More diagnostics on stderr (repeat for more)'
@@ -302,6 +329,7 @@ set edit:completion:arg-completer[azobo] = {|@words|
         }
         &'azobo;help'= {
             cand demo 'Try azobo end to end on this machine, without an Azure tenant'
+            cand setup 'Register the API and CLI apps in your tenant through Microsoft Graph, write the profile'
             cand login 'Sign in (browser + PKCE, or device code) and keep the session in the OS keyring'
             cand subscriptions 'List your Azure subscriptions through the API (table, JSON or TSV)'
             cand status 'Show who is signed in, where, and until when (exit 3 when signed out)'
@@ -315,6 +343,8 @@ set edit:completion:arg-completer[azobo] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'azobo;help;demo'= {
+        }
+        &'azobo;help;setup'= {
         }
         &'azobo;help;login'= {
         }

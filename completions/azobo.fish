@@ -35,6 +35,7 @@ complete -c azobo -n "__fish_azobo_needs_command" -s q -l quiet -d 'Only errors 
 complete -c azobo -n "__fish_azobo_needs_command" -s h -l help -d 'Print help'
 complete -c azobo -n "__fish_azobo_needs_command" -s V -l version -d 'Print version'
 complete -c azobo -n "__fish_azobo_needs_command" -f -a "demo" -d 'Try azobo end to end on this machine, without an Azure tenant'
+complete -c azobo -n "__fish_azobo_needs_command" -f -a "setup" -d 'Register the API and CLI apps in your tenant through Microsoft Graph, write the profile'
 complete -c azobo -n "__fish_azobo_needs_command" -f -a "login" -d 'Sign in (browser + PKCE, or device code) and keep the session in the OS keyring'
 complete -c azobo -n "__fish_azobo_needs_command" -f -a "subscriptions" -d 'List your Azure subscriptions through the API (table, JSON or TSV)'
 complete -c azobo -n "__fish_azobo_needs_command" -f -a "status" -d 'Show who is signed in, where, and until when (exit 3 when signed out)'
@@ -58,6 +59,27 @@ complete -c azobo -n "__fish_azobo_using_subcommand demo" -s v -l verbose -d 'Mo
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l tenant -d 'Tenant to register the apps in (GUID or domain) [default: the profile\'s]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l name -d 'Prefix of the apps\' names and of the marker setup finds them by' -r
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l api-url -d 'The API\'s base URL to write into the profile [default: the profile\'s]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l graph-url -d 'Microsoft Graph\'s base URL [env: AZOBO_GRAPH_URL] [default: the cloud\'s]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l bootstrap-client-id -d 'Public client to sign in to Graph with [default: Microsoft Graph Command Line Tools]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l secret-years -d 'Years the API\'s client secret stays valid (1 or 2)' -r
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l timeout -d 'Seconds to wait for the browser sign-in (1 to 3600)' -r
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+json\t''
+tsv\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l device-code -d 'Sign in with the device code flow'
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l no-browser -d 'Print the sign-in URL instead of opening a browser'
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l dry-run -d 'Print the Graph requests setup would send, and change nothing'
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l cleanup -d 'Delete the apps, service principals and grants setup created, and the secret file'
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -s q -l quiet -d 'Only errors on stderr'
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -s h -l help -d 'Print help'
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -s V -l version -d 'Print version'
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l scope -d 'Another scope to request as well (repeatable)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l tenant -d 'Tenant to sign in to (GUID, domain, organizations, common)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l login-hint -d 'Account to pre-select instead of asking which one to use' -r
@@ -230,17 +252,18 @@ complete -c azobo -n "__fish_azobo_using_subcommand man" -s v -l verbose -d 'Mor
 complete -c azobo -n "__fish_azobo_using_subcommand man" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand man" -s h -l help -d 'Print help'
 complete -c azobo -n "__fish_azobo_using_subcommand man" -s V -l version -d 'Print version'
-complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "demo" -d 'Try azobo end to end on this machine, without an Azure tenant'
-complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "login" -d 'Sign in (browser + PKCE, or device code) and keep the session in the OS keyring'
-complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "subscriptions" -d 'List your Azure subscriptions through the API (table, JSON or TSV)'
-complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "status" -d 'Show who is signed in, where, and until when (exit 3 when signed out)'
-complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "token" -d 'Print an access token for the API, refreshing it if needed (never signs in)'
-complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "logout" -d 'Sign out: remove the session\'s secrets and metadata'
-complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "serve-api" -d 'Run the protected API (token validation, On-Behalf-Of, ARM subscriptions)'
-complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "dev-tenant" -d 'Run a local Entra ID + Azure Resource Manager emulator'
-complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "config" -d 'Show the resolved configuration and where each value comes from'
-complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, powershell, elvish)'
-complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "man" -d 'Print the man page'
-complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "demo" -d 'Try azobo end to end on this machine, without an Azure tenant'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "setup" -d 'Register the API and CLI apps in your tenant through Microsoft Graph, write the profile'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "login" -d 'Sign in (browser + PKCE, or device code) and keep the session in the OS keyring'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "subscriptions" -d 'List your Azure subscriptions through the API (table, JSON or TSV)'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "status" -d 'Show who is signed in, where, and until when (exit 3 when signed out)'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "token" -d 'Print an access token for the API, refreshing it if needed (never signs in)'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "logout" -d 'Sign out: remove the session\'s secrets and metadata'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "serve-api" -d 'Run the protected API (token validation, On-Behalf-Of, ARM subscriptions)'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "dev-tenant" -d 'Run a local Entra ID + Azure Resource Manager emulator'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "config" -d 'Show the resolved configuration and where each value comes from'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, powershell, elvish)'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "man" -d 'Print the man page'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c azobo -n "__fish_azobo_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the profile after merging the file, AZOBO_* variables and defaults'
 complete -c azobo -n "__fish_azobo_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the path of the configuration file azobo reads'

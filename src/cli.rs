@@ -84,6 +84,8 @@ pub enum OutputFormat {
 pub enum Command {
     /// Try azobo end to end on this machine, without an Azure tenant
     Demo(commands::demo::Args),
+    /// Register the API and CLI apps in your tenant through Microsoft Graph, write the profile
+    Setup(commands::setup::Args),
     /// Sign in (browser + PKCE, or device code) and keep the session in the OS keyring
     Login(commands::login::Args),
     /// List your Azure subscriptions through the API (table, JSON or TSV)

@@ -60,6 +60,15 @@ impl Cloud {
         }
     }
 
+    /// Microsoft Graph's base URL (also its resource identifier in scopes).
+    pub fn graph_url(self) -> &'static str {
+        match self {
+            Cloud::AzureCloud => "https://graph.microsoft.com",
+            Cloud::AzureUSGovernment => "https://graph.microsoft.us",
+            Cloud::AzureChinaCloud => "https://microsoftgraph.chinacloudapi.cn",
+        }
+    }
+
     /// The cloud's canonical name, as `az cloud list` spells it.
     pub fn name(self) -> &'static str {
         match self {

@@ -60,3 +60,6 @@ pub const PROXY_VARIABLES: [[&str; 2]; 4] = [
     ["all_proxy", "ALL_PROXY"],
     ["no_proxy", "NO_PROXY"],
 ];
+
+/// Microsoft Graph's base URL for `azobo setup` (the cloud's by default).
+pub const AZOBO_GRAPH_URL: &str = "AZOBO_GRAPH_URL";

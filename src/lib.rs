@@ -8,14 +8,17 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod config_edit;
 pub mod context;
 pub mod dev_tenant;
 pub mod env_vars;
 pub mod error;
+pub mod graph;
 pub mod http_server;
 pub mod logging;
 pub mod output;
 pub mod store;
+pub mod well_known;
 
 use cli::{Cli, Command};
 use config::Env;
@@ -33,6 +36,7 @@ pub async fn run(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
             commands::demo::run(args, &ctx).await?;
             Output::Nothing
         }
+        Command::Setup(args) => Output::Setup(Box::new(commands::setup::run(args, &ctx).await?)),
         Command::Login(args) => Output::Login(Box::new(commands::login::run(args, &ctx).await?)),
         Command::Logout(args) => Output::Logout(commands::logout::run(args, &ctx).await?),
         Command::Status(args) => Output::Status(Box::new(commands::status::run(args, &ctx).await?)),

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{GlobalArgs, OutputFormat};
-use crate::commands::{login, logout, status, subscriptions, token};
+use crate::commands::{login, logout, setup, status, subscriptions, token};
 use crate::config::{Env, Profile};
 use crate::env_vars;
 use crate::error::{Error, Result};
@@ -36,6 +36,8 @@ pub enum Output {
     Token(Box<token::TokenView>),
     /// `azobo subscriptions`.
     Subscriptions(Box<subscriptions::Listing>),
+    /// `azobo setup`.
+    Setup(Box<setup::Report>),
 }
 
 /// `text` with what could drive a terminal taken out: control characters other than newline
@@ -114,6 +116,7 @@ impl Printer {
             Output::Logout(r) => self.logout(r)?,
             Output::Status(s) => self.status(s)?,
             Output::Subscriptions(l) => self.subscriptions(l)?,
+            Output::Setup(r) => self.setup(r)?,
             Output::Token(t) => {
                 self.warn_plaintext(t.plaintext_file.as_deref());
                 match self.format {
@@ -259,6 +262,88 @@ impl Printer {
         match self.format {
             OutputFormat::Json => self.json(removed),
             _ => Ok(String::new()),
+        }
+    }
+
+    fn setup(&self, r: &setup::Report) -> Result<String> {
+        if r.dry_run {
+            self.info(&format!(
+                "A run would send these {} write request(s) to Microsoft Graph; nothing was changed.",
+                r.planned.len()
+            ));
+            return match self.format {
+                OutputFormat::Json => self.json(&r.planned),
+                _ => Ok(r
+                    .planned
+                    .iter()
+                    .map(|p| {
+                        let body = p.body.as_ref().map(ToString::to_string).unwrap_or_default();
+                        format!("{}\t{}\t{}\n", p.method, p.url, body)
+                    })
+                    .collect()),
+            };
+        }
+        if r.cleanup {
+            if r.removed.is_empty() {
+                self.info("Nothing to remove: no app carries setup's marker.");
+            } else {
+                self.info(&format!("Removed {}.", r.removed.join(", ")));
+            }
+            return match self.format {
+                OutputFormat::Json => self.json(r),
+                _ => Ok(String::new()),
+            };
+        }
+        let Some(reg) = &r.registered else {
+            return Ok(String::new());
+        };
+        if reg.changes.is_empty() {
+            self.info("Everything was already in place; nothing was changed.");
+        } else {
+            for c in &reg.changes {
+                self.info(&format!("- {c}"));
+            }
+        }
+        self.info(&format!(
+            "Profile `{}` in {}{}; the API's client secret is in {} (mode 0600). Next: `azobo serve-api` and `azobo login`.",
+            r.profile,
+            r.config_file.display(),
+            if r.config_changed { " (updated)" } else { "" },
+            r.secret_file.display()
+        ));
+        let rows = [
+            ("Profile", r.profile.clone()),
+            ("Tenant", reg.tenant_id.clone()),
+            (
+                "API app",
+                format!("{} ({})", reg.api.app_id, reg.api.display_name),
+            ),
+            (
+                "CLI app",
+                format!("{} ({})", reg.cli.app_id, reg.cli.display_name),
+            ),
+            ("API scope", reg.api_scope.clone()),
+            (
+                "Admin consent",
+                if reg.consent.granted {
+                    "granted".to_owned()
+                } else {
+                    "missing".to_owned()
+                },
+            ),
+            ("Config file", r.config_file.display().to_string()),
+            ("Secret file", r.secret_file.display().to_string()),
+        ];
+        match self.format {
+            OutputFormat::Json => self.json(r),
+            OutputFormat::Tsv => Ok(rows.iter().map(|(k, v)| format!("{k}\t{v}\n")).collect()),
+            OutputFormat::Table => {
+                let mut t = self.table(None);
+                for (k, v) in rows {
+                    t.add_row(vec![k.to_owned(), v]);
+                }
+                Ok(format!("{t}\n"))
+            }
         }
     }
 

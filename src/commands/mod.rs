@@ -8,6 +8,7 @@ pub mod dev_tenant;
 pub mod login;
 pub mod logout;
 pub mod serve_api;
+pub mod setup;
 pub mod status;
 pub mod subscriptions;
 pub mod token;

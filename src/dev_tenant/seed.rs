@@ -138,16 +138,9 @@ pub struct Directory {
     pub consents: Vec<PermissionGrant>,
 }
 
-/// Azure Resource Manager's application id in every tenant.
-pub const ARM_APP_ID: &str = "797f4846-ba00-4fd7-ba43-dac1f8f63013";
-/// The id of ARM's delegated `user_impersonation` permission.
-pub const ARM_USER_IMPERSONATION_ID: &str = "41094075-9dad-400e-a0bd-54e686782033";
-/// Microsoft Graph's application id.
-pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
-/// Microsoft Graph Command Line Tools, the public client `Connect-MgGraph` signs in with.
-pub const GRAPH_CLI_TOOLS_APP_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
-/// The Azure CLI's public client.
-pub const AZURE_CLI_APP_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+pub use crate::well_known::{
+    ARM_APP_ID, ARM_USER_IMPERSONATION_ID, AZURE_CLI_APP_ID, GRAPH_APP_ID, GRAPH_CLI_TOOLS_APP_ID,
+};
 
 /// A service principal: an app's presence in this tenant, what grants point at.
 #[derive(Debug, Clone)]

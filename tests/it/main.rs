@@ -19,6 +19,7 @@ mod msal;
 mod obo;
 mod readme;
 mod serve_api;
+mod setup;
 mod store;
 mod subscriptions;
 mod support;

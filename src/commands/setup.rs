@@ -1,0 +1,260 @@
+//! `azobo setup`: signs in to Microsoft Graph (tokens in memory only), registers or converges
+//! the API and CLI apps (`graph::registration`), keeps the API's secret in a 0600 file and
+//! writes the profile and `[serve_api]` into config.toml. `--cleanup` undoes it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use oauth2::TokenResponse as _;
+use serde::Serialize;
+
+use crate::client::sign_in::{self, SignInOptions, Surroundings};
+use crate::config::{self, Overrides};
+use crate::config_edit::{self, Edit};
+use crate::context::Context;
+use crate::env_vars;
+use crate::error::{Error, Result};
+use crate::graph::registration::{self, Plan, Registered};
+use crate::graph::{Graph, PlannedRequest};
+use crate::store::file;
+use crate::well_known::GRAPH_CLI_TOOLS_APP_ID;
+
+fn prefix(s: &str) -> std::result::Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 40
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(
+            "use 1 to 40 letters, digits, `-`, `_` and `.`, starting with a letter or digit"
+                .to_owned(),
+        )
+    }
+}
+
+/// Register the API and CLI apps in your tenant through Microsoft Graph and write the profile.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  azobo setup --tenant contoso.onmicrosoft.com     # browser sign-in as an administrator
+  azobo setup --device-code --name obo-demo
+  azobo setup --dry-run                            # the Graph requests it would send
+  azobo --profile work setup --api-url https://obo-api.contoso.com
+  azobo setup --cleanup                            # delete what setup created
+
+Needs a directory role that may register apps and grant admin consent (Application
+Administrator, Cloud Application Administrator). Without one, setup registers the apps, prints
+the admin-consent URLs and exits 4.")]
+pub struct Args {
+    /// Tenant to register the apps in (GUID or domain) [default: the profile's]
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: Option<String>,
+    /// Prefix of the apps' names and of the marker setup finds them by
+    #[arg(long = "name", value_name = "PREFIX", default_value = "azobo", value_parser = prefix)]
+    pub prefix: String,
+    /// The API's base URL to write into the profile [default: the profile's]
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Microsoft Graph's base URL [env: AZOBO_GRAPH_URL] [default: the cloud's]
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
+    /// Public client to sign in to Graph with [default: Microsoft Graph Command Line Tools]
+    #[arg(long, value_name = "APP_ID", default_value = GRAPH_CLI_TOOLS_APP_ID, hide_default_value = true)]
+    pub bootstrap_client_id: String,
+    /// Years the API's client secret stays valid (1 or 2)
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub secret_years: u8,
+    /// Sign in with the device code flow
+    #[arg(long)]
+    pub device_code: bool,
+    /// Print the sign-in URL instead of opening a browser
+    #[arg(long, conflicts_with = "device_code")]
+    pub no_browser: bool,
+    /// Seconds to wait for the browser sign-in (1 to 3600)
+    #[arg(long, default_value_t = 300, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    /// Print the Graph requests setup would send, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Delete the apps, service principals and grants setup created, and the secret file
+    #[arg(long)]
+    pub cleanup: bool,
+}
+
+/// What `setup` did (or, with `--dry-run`, would do).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// The profile written.
+    pub profile: String,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--cleanup`.
+    pub cleanup: bool,
+    /// The registration, unless cleaning up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registered: Option<Registered>,
+    /// What `--cleanup` removed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+    /// The writes a dry run would send.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub planned: Vec<PlannedRequest>,
+    /// The configuration file.
+    pub config_file: PathBuf,
+    /// The file holding the API's client secret.
+    pub secret_file: PathBuf,
+    /// The configuration file changed.
+    pub config_changed: bool,
+}
+
+/// Runs `azobo setup`.
+pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Report> {
+    let profile = ctx.profile(&Overrides {
+        tenant: args.tenant.clone(),
+        api_url: args.api_url.clone(),
+        ..Overrides::default()
+    })?;
+    let graph_url = match args
+        .graph_url
+        .as_deref()
+        .or_else(|| ctx.env.get(env_vars::AZOBO_GRAPH_URL))
+    {
+        Some(u) => config::parse_endpoint(u)
+            .map_err(|m| Error::usage(format!("`--graph-url`: {m}")))?
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned(),
+        None => profile.cloud.graph_url().to_owned(),
+    };
+    let (config_file, _) = config::config_path(ctx.global.config.as_deref(), ctx.env)?;
+    let secret_file = config_file
+        .parent()
+        .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf)
+        .join(format!("{}-api.secret", args.prefix));
+
+    // Sign in to Graph as the administrator; the token lives in this process only.
+    let graph_resource = profile.cloud.graph_url();
+    let mut opts = SignInOptions::new(
+        profile.tenant_authority(),
+        args.bootstrap_client_id.clone(),
+        format!("{graph_resource}/Application.ReadWrite.All"),
+    );
+    opts.extra_scopes = vec![format!(
+        "{graph_resource}/DelegatedPermissionGrant.ReadWrite.All"
+    )];
+    opts.device_code = args.device_code;
+    opts.no_browser = args.no_browser;
+    opts.timeout = Duration::from_secs(args.timeout);
+    let http = ctx.http()?;
+    let signed = sign_in::sign_in(
+        &opts,
+        Surroundings {
+            http: &http,
+            env: ctx.env,
+            printer: ctx.printer,
+            interactive: ctx.interactive,
+        },
+    )
+    .await?;
+    let printer = ctx.printer.clone();
+    let graph = Graph::new(
+        http,
+        &graph_url,
+        signed.token.access_token().secret().clone(),
+        args.dry_run,
+        Box::new(move |m| printer.info(m)),
+    );
+
+    let mut report = Report {
+        profile: profile.name.clone(),
+        dry_run: args.dry_run,
+        cleanup: args.cleanup,
+        registered: None,
+        removed: Vec::new(),
+        planned: Vec::new(),
+        config_file: config_file.clone(),
+        secret_file: secret_file.clone(),
+        config_changed: false,
+    };
+
+    if args.cleanup {
+        report.removed = registration::remove(&graph, &args.prefix).await?;
+        report.planned = graph.planned();
+        if !args.dry_run {
+            if file::remove(&secret_file)? {
+                report
+                    .removed
+                    .push(format!("the secret file {}", secret_file.display()));
+            }
+            // The profile's keys go only when the user named the profile.
+            if ctx.global.profile.is_some() {
+                report.config_changed = config_edit::edit(
+                    &config_file,
+                    &profile.name,
+                    &["tenant", "client_id", "api_scope", "api_url", "authority"].map(Edit::Remove),
+                    &["tenant", "client_id", "client_secret_file"].map(Edit::Remove),
+                )?;
+            }
+        }
+        return Ok(report);
+    }
+
+    let plan = Plan {
+        prefix: args.prefix.clone(),
+        secret_years: args.secret_years,
+        have_secret_file: secret_file.exists(),
+    };
+    let authority = profile.authority.as_str().trim_end_matches('/').to_owned();
+    let registered = registration::register(&graph, &plan, &authority).await?;
+    report.planned = graph.planned();
+    if !args.dry_run {
+        if let Some(secret) = &registered.new_secret {
+            file::write_atomic(&secret_file, secret.as_bytes())?;
+        }
+        let mut profile_edits = vec![
+            Edit::Set("tenant", registered.tenant_id.clone()),
+            Edit::Set("client_id", registered.cli.app_id.clone()),
+            Edit::Set("api_scope", registered.api_scope.clone()),
+            Edit::Set(
+                "api_url",
+                profile.api_url.as_str().trim_end_matches('/').to_owned(),
+            ),
+        ];
+        let mut serve_api_edits = vec![
+            Edit::Set("tenant", registered.tenant_id.clone()),
+            Edit::Set("client_id", registered.api.app_id.clone()),
+            Edit::Set(
+                "client_secret_file",
+                secret_file.to_string_lossy().into_owned(),
+            ),
+        ];
+        // A profile on another authority than its cloud's (the dev tenant) must say so.
+        if authority != profile.cloud.authority_host() {
+            profile_edits.push(Edit::Set("authority", authority.clone()));
+            serve_api_edits.push(Edit::Set("authority", authority.clone()));
+        }
+        report.config_changed = config_edit::edit(
+            &config_file,
+            &profile.name,
+            &profile_edits,
+            &serve_api_edits,
+        )?;
+    }
+    let consent = registered.consent.clone();
+    report.registered = Some(registered);
+    if !consent.granted && !args.dry_run {
+        return Err(Error::AccessDenied {
+            message: format!(
+                "the apps are registered and profile `{}` is written, but admin consent is missing (you may not grant it); an administrator must open {}",
+                profile.name,
+                consent.admin_consent_urls.join(" and ")
+            ),
+        }
+        .with_hint("once consent is granted, run `azobo setup` again (it changes nothing else) or go straight to `azobo login`"));
+    }
+    Ok(report)
+}
