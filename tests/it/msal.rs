@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::support::{DevTenant, in_ci, repo_root};
+use crate::support::{DevTenant, Keyring, Shell, in_ci, repo_root};
 
 fn python() -> Option<PathBuf> {
     let candidate = std::env::var_os("AZOBO_TEST_PYTHON")
@@ -30,9 +30,18 @@ async fn msal_for_python_accepts_the_dev_tenant() {
         return;
     };
     let t = DevTenant::start(&["--tls"]).await;
+    // An OBO pair registered by `azobo setup`, for MSAL to use as any app.
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.set("AZOBO_GRAPH_URL", &t.s("graph_url"));
+    sh.set("SSL_CERT_FILE", &t.s("ca_file"));
+    t.control("auto-approve", serde_json::json!({"username": "alice@contoso.example"}))
+        .await;
+    let setup = sh.run(&["setup", "--name", "msal", "--json"]);
+    assert_eq!(setup.code, Some(0), "{}", setup.stderr);
     let out = tokio::process::Command::new(python)
         .arg(repo_root().join("tests/msal/conformance.py"))
         .env("AZOBO_DEV_TENANT", t.info.to_string())
+        .env("AZOBO_SETUP_REPORT", setup.stdout.trim())
         .env("REQUESTS_CA_BUNDLE", t.s("ca_file"))
         .env("PYTHONWARNINGS", "ignore")
         .output()
@@ -49,7 +58,7 @@ async fn msal_for_python_accepts_the_dev_tenant() {
             .lines()
             .last()
             .unwrap_or_default()
-            .contains("13 passed, 0 failed"),
+            .contains("14 passed, 0 failed"),
         "{stdout}"
     );
 }

@@ -300,6 +300,25 @@ def _():
     assert r.status_code == 200 and r.json()["count"]["value"] == 250, (r.status_code, r.text[:200])
 
 
+
+@check("MSAL signs in with the CLI app `azobo setup` registered and does OBO with its API app's secret")
+def _():
+    setup = json.loads(os.environ["AZOBO_SETUP_REPORT"])
+    registered = setup["registered"]
+    with open(setup["secretFile"], encoding="utf-8") as f:
+        secret = f.read().strip()
+    public = msal.PublicClientApplication(registered["cli"]["appId"], authority=AUTHORITY, instance_discovery=False)
+    _, _, user = sign_in(public, "alice", scopes=(registered["apiScope"],))
+    assert "access_token" in user, user
+    at = claims_of(user["access_token"])
+    assert at["aud"] == registered["api"]["appId"] and at["ver"] == "2.0", at
+    confidential = msal.ConfidentialClientApplication(
+        registered["api"]["appId"], client_credential=secret, authority=AUTHORITY, instance_discovery=False)
+    obo = confidential.acquire_token_on_behalf_of(user["access_token"], [ARM_SCOPE])
+    assert "access_token" in obo, obo
+    assert claims_of(obo["access_token"])["appid"] == registered["api"]["appId"]
+
+
 passed = sum(1 for _, ok in results if ok)
 failed = len(results) - passed
 print(f"msal {msal.__version__}: {passed} passed, {failed} failed")
