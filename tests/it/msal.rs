@@ -34,8 +34,11 @@ async fn msal_for_python_accepts_the_dev_tenant() {
     let mut sh = Shell::new(&t, Keyring::File);
     sh.set("AZOBO_GRAPH_URL", &t.s("graph_url"));
     sh.set("SSL_CERT_FILE", &t.s("ca_file"));
-    t.control("auto-approve", serde_json::json!({"username": "alice@contoso.example"}))
-        .await;
+    t.control(
+        "auto-approve",
+        serde_json::json!({"username": "alice@contoso.example"}),
+    )
+    .await;
     let setup = sh.run(&["setup", "--name", "msal", "--json"]);
     assert_eq!(setup.code, Some(0), "{}", setup.stderr);
     let out = tokio::process::Command::new(python)
