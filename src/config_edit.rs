@@ -100,7 +100,7 @@ pub fn edit(
     let mut changed = apply(&mut doc, &["profiles", profile], profile_edits)?;
     changed |= apply(&mut doc, &["serve_api"], serve_api_edits)?;
     if changed {
-        file::write_atomic(path, doc.to_string().as_bytes())?;
+        file::replace_private(path, doc.to_string().as_bytes())?;
     }
     Ok(changed)
 }

@@ -131,6 +131,9 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Report> {
         None => profile.cloud.graph_url().to_owned(),
     };
     let (config_file, _) = config::config_path(ctx.global.config.as_deref(), ctx.env)?;
+    // Absolute, so the summary and `client_secret_file` name it wherever serve-api starts.
+    let config_file = std::path::absolute(&config_file)
+        .map_err(|e| Error::io(format!("resolving `{}`", config_file.display()), e))?;
     let secret_file = config_file
         .parent()
         .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf)
@@ -159,7 +162,15 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Report> {
             interactive: ctx.interactive,
         },
     )
-    .await?;
+    .await
+    .map_err(|e| {
+        let m = e.to_string();
+        if m.contains("AADSTS65001") || m.contains("AADSTS90094") {
+            e.with_hint("the Graph permissions setup asks for need an administrator's consent for the sign-in app; ask an administrator to run `azobo setup`, or to consent for Microsoft Graph Command Line Tools")
+        } else {
+            e
+        }
+    })?;
     let printer = ctx.printer.clone();
     let graph = Graph::new(
         http,
@@ -196,25 +207,29 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Report> {
                     &config_file,
                     &profile.name,
                     &["tenant", "client_id", "api_scope", "api_url", "authority"].map(Edit::Remove),
-                    &["tenant", "client_id", "client_secret_file"].map(Edit::Remove),
+                    &["tenant", "client_id", "client_secret_file", "authority"].map(Edit::Remove),
                 )?;
             }
         }
         return Ok(report);
     }
 
+    // Graph shows the first three characters of each secret (`hint`): the one in the file is
+    // kept only while it belongs to this very app.
+    let secret_hint = file::read_optional(&secret_file)?
+        .and_then(|b| String::from_utf8(b).ok())
+        .map(|s| s.trim().chars().take(3).collect::<String>())
+        .filter(|h| h.len() == 3);
     let plan = Plan {
         prefix: args.prefix.clone(),
         secret_years: args.secret_years,
-        have_secret_file: secret_file.exists(),
+        secret_hint,
     };
     let authority = profile.authority.as_str().trim_end_matches('/').to_owned();
-    let registered = registration::register(&graph, &plan, &authority).await?;
+    let keep = |secret: &str| file::replace_private(&secret_file, secret.as_bytes());
+    let registered = registration::register(&graph, &plan, &authority, &keep).await?;
     report.planned = graph.planned();
     if !args.dry_run {
-        if let Some(secret) = &registered.new_secret {
-            file::write_atomic(&secret_file, secret.as_bytes())?;
-        }
         let mut profile_edits = vec![
             Edit::Set("tenant", registered.tenant_id.clone()),
             Edit::Set("client_id", registered.cli.app_id.clone()),
@@ -231,6 +246,9 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Report> {
                 "client_secret_file",
                 secret_file.to_string_lossy().into_owned(),
             ),
+            // serve-api takes one credential: a certificate left from before would clash.
+            Edit::Remove("client_certificate"),
+            Edit::Remove("client_certificate_key"),
         ];
         // A profile on another authority than its cloud's (the dev tenant) must say so.
         if authority != profile.cloud.authority_host() {

@@ -23,7 +23,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::Tenant;
-use super::seed::{App, GRAPH_APP_ID, PermissionGrant, ServicePrincipal};
+use super::seed::{App, CertificateCredential, GRAPH_APP_ID, PermissionGrant, ServicePrincipal};
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 * 1024;
@@ -68,7 +68,7 @@ pub(crate) fn routes() -> Router<Arc<Tenant>> {
         )
         .route(
             "/graph/v1.0/oauth2PermissionGrants/{id}",
-            delete(delete_grant),
+            delete(delete_grant).patch(patch_grant),
         )
 }
 
@@ -305,7 +305,7 @@ fn parse_filter(filter: &str) -> Result<Vec<Cond>, GraphError> {
         (!unescaped.contains('\'') || inner.contains("''")).then_some(unescaped)
     };
     let mut out = Vec::new();
-    for clause in filter.split(" and ") {
+    for clause in split_and(filter) {
         let clause = clause.trim();
         if let Some(rest) = clause.strip_prefix("tags/any(") {
             let body = rest.strip_suffix(')').ok_or_else(unsupported)?;
@@ -330,6 +330,26 @@ fn parse_filter(filter: &str) -> Result<Vec<Cond>, GraphError> {
         }
     }
     Ok(out)
+}
+
+/// Splits a filter at ` and ` outside string literals.
+fn split_and(filter: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    let mut i = 0;
+    while i < filter.len() {
+        if filter.as_bytes()[i] == b'\'' {
+            quoted = !quoted;
+        } else if !quoted && filter[i..].starts_with(" and ") {
+            parts.push(&filter[start..i]);
+            i += " and ".len();
+            start = i;
+            continue;
+        }
+        i += 1;
+    }
+    parts.push(&filter[start..]);
+    parts
 }
 
 fn matches(obj: &Value, conds: &[Cond]) -> bool {
@@ -392,7 +412,7 @@ async fn organization(State(t): State<Arc<Tenant>>, headers: HeaderMap) -> Respo
 }
 
 /// The properties a client may set on an application.
-const APP_PROPERTIES: [&str; 10] = [
+const APP_PROPERTIES: [&str; 11] = [
     "displayName",
     "signInAudience",
     "identifierUris",
@@ -403,6 +423,7 @@ const APP_PROPERTIES: [&str; 10] = [
     "api",
     "requiredResourceAccess",
     "web",
+    "keyCredentials",
 ];
 
 /// Merges `patch` into `app` (nested `api`, `publicClient` and `web` property by property, as
@@ -425,7 +446,7 @@ fn merge_app(app: &mut Value, patch: Map<String, Value>) -> Result<(), GraphErro
             }
             "notes" => v.is_string() || v.is_null(),
             "isFallbackPublicClient" => v.is_boolean() || v.is_null(),
-            "requiredResourceAccess" => v.is_array(),
+            "requiredResourceAccess" | "keyCredentials" => v.is_array(),
             _ => v.is_object(),
         };
         if !ok {
@@ -433,6 +454,21 @@ fn merge_app(app: &mut Value, patch: Map<String, Value>) -> Result<(), GraphErro
         }
         match (k.as_str(), v) {
             ("api" | "publicClient" | "web", Value::Object(sub)) => {
+                let allowed: &[&str] = match k.as_str() {
+                    "api" => &[
+                        "requestedAccessTokenVersion",
+                        "oauth2PermissionScopes",
+                        "knownClientApplications",
+                        "preAuthorizedApplications",
+                    ],
+                    "publicClient" => &["redirectUris"],
+                    _ => &["redirectUris", "homePageUrl", "logoutUrl"],
+                };
+                if let Some(unknown) = sub.keys().find(|sk| !allowed.contains(&sk.as_str())) {
+                    return Err(bad(format!(
+                        "Property '{unknown}' does not exist on '{k}' or cannot be set."
+                    )));
+                }
                 let target = &mut app[k.as_str()];
                 if !target.is_object() {
                     *target = json!({});
@@ -457,9 +493,10 @@ fn validate_app(before: Option<&Value>, after: &Value, others: &[&App]) -> Resul
             )));
         }
         if others.iter().any(|a| {
-            a.identifier_uris
-                .iter()
-                .any(|u| u.eq_ignore_ascii_case(uri))
+            a.identifier_uris.iter().any(|u| {
+                u.trim_end_matches('/')
+                    .eq_ignore_ascii_case(uri.trim_end_matches('/'))
+            })
         }) {
             return Err(bad(format!(
                 "Another object with the same value for property identifierUris already exists: '{uri}'."
@@ -519,6 +556,38 @@ fn validate_app(before: Option<&Value>, after: &Value, others: &[&App]) -> Resul
     Ok(())
 }
 
+/// Checks a `keyCredentials` list and turns it into what Graph keeps: each entry an X.509
+/// certificate (`AsymmetricX509Cert`, `Verify`) whose `key` (base64 DER) is read here and
+/// never shown again (`key: null`, the SHA-1 thumbprint as `customKeyIdentifier`).
+fn key_credentials(list: &mut Value) -> Result<Vec<CertificateCredential>, GraphError> {
+    use base64::Engine as _;
+    let entries = list
+        .as_array_mut()
+        .ok_or_else(|| bad("keyCredentials must be a list."))?;
+    let mut out = Vec::new();
+    for e in entries.iter_mut() {
+        let der = e["key"]
+            .as_str()
+            .and_then(|k| base64::engine::general_purpose::STANDARD.decode(k).ok())
+            .ok_or_else(|| bad("Each keyCredential needs its certificate as base64 in `key`."))?;
+        if e["type"] != "AsymmetricX509Cert" || e["usage"] != "Verify" {
+            return Err(bad(
+                "keyCredentials support type AsymmetricX509Cert with usage Verify.",
+            ));
+        }
+        let cert = CertificateCredential::from_der(&der)
+            .ok_or_else(|| bad("Key value is invalid certificate value."))?;
+        let sha1 = <sha1::Sha1 as sha1::Digest>::digest(&der);
+        e["key"] = Value::Null;
+        e["customKeyIdentifier"] = json!(base64::engine::general_purpose::STANDARD.encode(sha1));
+        if e["keyId"].as_str().is_none() {
+            e["keyId"] = json!(Uuid::new_v4().to_string());
+        }
+        out.push(cert);
+    }
+    Ok(out)
+}
+
 fn owner_of(app: &App) -> Option<&str> {
     app.graph["_owner"].as_str()
 }
@@ -573,7 +642,11 @@ async fn create_app(State(t): State<Arc<Tenant>>, headers: HeaderMap, body: Byte
     let result = (|| {
         let c = caller(&t, &headers)?;
         c.need("Application.ReadWrite.All")?;
-        let patch = body_object(&body)?;
+        let mut patch = body_object(&body)?;
+        let certificates = match patch.get_mut("keyCredentials") {
+            Some(list) => key_credentials(list)?,
+            None => Vec::new(),
+        };
         if !patch.contains_key("displayName") {
             return Err(bad("Property displayName is required."));
         }
@@ -616,6 +689,7 @@ async fn create_app(State(t): State<Arc<Tenant>>, headers: HeaderMap, body: Byte
         graph["id"] = json!(app.object_id.to_string());
         graph["displayName"] = json!(name);
         app.set_graph(graph);
+        app.certificates = certificates;
         let out = shown(&app);
         dir.apps.push(app);
         Ok((StatusCode::CREATED, out))
@@ -647,7 +721,11 @@ async fn patch_app(
     let result = (|| {
         let c = caller(&t, &headers)?;
         c.need("Application.ReadWrite.All")?;
-        let patch = body_object(&body)?;
+        let mut patch = body_object(&body)?;
+        let certificates = match patch.get_mut("keyCredentials") {
+            Some(list) => Some(key_credentials(list)?),
+            None => None,
+        };
         let mut dir = t.dir_mut();
         let i = writable_app(&dir, &c, &id)?;
         let before = dir.apps[i].graph.clone();
@@ -664,6 +742,10 @@ async fn patch_app(
         let tenant_id = dir.tenant_id;
         let app = &mut dir.apps[i];
         app.set_graph(after);
+        // A PATCH of keyCredentials replaces the whole collection, as Graph's does.
+        if let Some(certs) = certificates {
+            app.certificates = certs;
+        }
         // The service principal shows the permissions the app now exposes.
         let sp = app.service_principal(tenant_id);
         if let Some(existing) = dir
@@ -755,6 +837,9 @@ async fn add_password(
             let i = writable_app(&dir, &c, &id)?;
             let app = &mut dir.apps[i];
             let mut graph = app.graph.clone();
+            if !graph["passwordCredentials"].is_array() {
+                graph["passwordCredentials"] = json!([]);
+            }
             if let Some(list) = graph["passwordCredentials"].as_array_mut() {
                 if list.len() >= MAX_LIST {
                     return Err(bad("The application has too many password credentials."));
@@ -939,8 +1024,9 @@ async fn create_grant(State(t): State<Arc<Tenant>>, headers: HeaderMap, body: By
                 ));
             }
         };
-        // Consent for everyone, or for someone else, is an administrator's to give.
-        if !c.admin && principal.is_none_or(|p| p.to_string() != c.oid) {
+        // Creating grants is an administrator's job, whoever they are for (as in Entra, where
+        // DelegatedPermissionGrant.ReadWrite.All needs a directory role to use).
+        if !c.admin {
             return Err(denied());
         }
         let mut dir = t.dir_mut();
@@ -993,6 +1079,56 @@ async fn create_grant(State(t): State<Arc<Tenant>>, headers: HeaderMap, body: By
     finish(&headers, result)
 }
 
+async fn patch_grant(
+    State(t): State<Arc<Tenant>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = (|| {
+        let c = caller(&t, &headers)?;
+        c.need("DelegatedPermissionGrant.ReadWrite.All")?;
+        if !c.admin {
+            return Err(denied());
+        }
+        let req = body_object(&body)?;
+        if req.keys().any(|k| k != "scope") {
+            return Err(bad(
+                "Only scope can be changed on an oauth2PermissionGrant.",
+            ));
+        }
+        let scope = req
+            .get("scope")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("Property scope is required."))?
+            .to_owned();
+        let mut dir = t.dir_mut();
+        let i = dir
+            .consents
+            .iter()
+            .position(|g| g.id == id)
+            .ok_or_else(|| not_found(&id))?;
+        let resource = dir.consents[i].resource_id;
+        let exposed: Vec<String> = dir
+            .service_principals
+            .iter()
+            .find(|s| s.id == resource)
+            .map(|s| s.scopes.iter().map(|(_, v)| v.clone()).collect())
+            .unwrap_or_default();
+        if let Some(bad_scope) = scope
+            .split_ascii_whitespace()
+            .find(|s| !exposed.iter().any(|e| e == s))
+        {
+            return Err(bad(format!(
+                "Permission entry '{bad_scope}' is not exposed by the resource service principal."
+            )));
+        }
+        dir.consents[i].scope = scope;
+        Ok((StatusCode::NO_CONTENT, Value::Null))
+    })();
+    finish(&headers, result)
+}
+
 async fn delete_grant(
     State(t): State<Arc<Tenant>>,
     headers: HeaderMap,
@@ -1037,6 +1173,13 @@ mod tests {
                 .unwrap()
                 .len(),
             2
+        );
+        assert_eq!(
+            parse_filter("displayName eq 'Tom and Jerry' and appId eq 'x'").unwrap(),
+            vec![
+                Cond::Eq("displayName".into(), "Tom and Jerry".into()),
+                Cond::Eq("appId".into(), "x".into())
+            ]
         );
         assert_eq!(
             parse_filter("displayName eq 'O''Brien'").unwrap(),

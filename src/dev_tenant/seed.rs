@@ -197,6 +197,43 @@ pub struct App {
     pub token_version: u8,
     /// SHA-256 digests of its client secrets.
     pub secret_digests: Vec<[u8; 32]>,
+    /// Its certificate credentials (`keyCredentials`), for `client_assertion`.
+    pub certificates: Vec<CertificateCredential>,
+}
+
+/// A certificate uploaded to an app's `keyCredentials`.
+#[derive(Debug, Clone)]
+pub struct CertificateCredential {
+    /// base64url SHA-1 thumbprint (`x5t`).
+    pub x5t: String,
+    /// base64url SHA-256 thumbprint (`x5t#S256`).
+    pub x5t_s256: String,
+    /// The certificate as PEM, whose public key checks the assertion.
+    pub pem: String,
+}
+
+impl CertificateCredential {
+    /// Reads a certificate (DER); `None` when it holds no RSA public key.
+    pub fn from_der(der: &[u8]) -> Option<Self> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let body: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .filter_map(|c| std::str::from_utf8(c).ok())
+            .collect();
+        let pem = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            body.join("\n")
+        );
+        jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()).ok()?;
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        Some(Self {
+            x5t: url.encode(<sha1::Sha1 as sha1::Digest>::digest(der)),
+            x5t_s256: url.encode(sha2::Sha256::digest(der)),
+            pem,
+        })
+    }
 }
 
 impl App {
@@ -220,6 +257,7 @@ impl App {
             scopes: Vec::new(),
             token_version: 1,
             secret_digests: Vec::new(),
+            certificates: Vec::new(),
         };
         app.set_graph(graph);
         app

@@ -303,17 +303,31 @@ fn verify_client_assertion(
     if let Some(key) = federated_key {
         return verify_federated(tenant, assertion, &key).map_err(|m| bad(700_213, &m));
     }
-    let cert = &tenant.api_cert;
     // Thumbprints arrive base64url with or without padding (MSAL pads); compare unpadded.
     let same = |h: Option<&str>, want: &str| h.is_some_and(|h| h.trim_end_matches('=') == want);
-    let matches =
-        same(header.x5t_s256.as_deref(), &cert.x5t_s256) || same(header.x5t.as_deref(), &cert.x5t);
-    if !matches {
+    let thumbprint_matches = |x5t: &str, x5t_s256: &str| {
+        same(header.x5t_s256.as_deref(), x5t_s256) || same(header.x5t.as_deref(), x5t)
+    };
+    let seeded = &tenant.api_cert;
+    let key = if client_id == tenant.dir().api_client_id.to_string()
+        && thumbprint_matches(&seeded.x5t, &seeded.x5t_s256)
+    {
+        Some(seeded.key.clone())
+    } else {
+        // A certificate uploaded through Graph.
+        tenant.dir().app(client_id).and_then(|a| {
+            a.certificates
+                .iter()
+                .find(|c| thumbprint_matches(&c.x5t, &c.x5t_s256))
+                .and_then(|c| jsonwebtoken::DecodingKey::from_rsa_pem(c.pem.as_bytes()).ok())
+        })
+    };
+    let Some(key) = key else {
         return Err(bad(
             700_027,
             "Client assertion contains an invalid signature. The key was not found: no certificate with this thumbprint is registered for the app.",
         ));
-    }
+    };
     let token_endpoint = format!("{}/{t}/oauth2/v2.0/token", tenant.base);
     let tid = tenant.dir().tenant_id.to_string();
     let mut v = Validation::new(header.alg);
@@ -325,7 +339,7 @@ fn verify_client_assertion(
     v.sub = Some(client_id.to_owned());
     v.leeway = 300;
     v.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-    jsonwebtoken::decode::<Value>(assertion, &cert.key, &v).map_err(|e| match e.kind() {
+    jsonwebtoken::decode::<Value>(assertion, &key, &v).map_err(|e| match e.kind() {
         jsonwebtoken::errors::ErrorKind::ExpiredSignature | jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
             bad(700_024, "Client assertion is not within its valid time range.")
         }
@@ -672,19 +686,25 @@ fn on_behalf_of(tenant: &Tenant, form: &Form, client: &Client) -> Result<Value, 
     let scopes = scopes::parse(&tenant.dir(), required(form, "scope")?)?;
     let oid = claims["oid"].as_str().unwrap_or_default().to_owned();
     let user = user_by_oid(tenant, &oid)?;
-    // The seeded API app's consent to ARM is a knob; any other app needs a grant, as an app
-    // registered through Graph does until an admin consents.
-    let consented = if client.id == tenant.dir().api_client_id.to_string() {
-        tenant.knobs().arm_consented
-    } else {
-        tenant.dir().consented(
-            &client.id,
-            super::seed::ARM_APP_ID,
-            "user_impersonation",
-            &oid,
-        )
+    // The seeded API app's consent to ARM is a knob (and it needs none elsewhere); any other app
+    // needs a grant for each permission, as an app registered through Graph does until an
+    // administrator consents.
+    let seeded = client.id == tenant.dir().api_client_id.to_string();
+    let resource_app = match scopes.resource {
+        Resource::Arm => super::seed::ARM_APP_ID.to_owned(),
+        Resource::Graph => super::seed::GRAPH_APP_ID.to_owned(),
+        Resource::App(id) => id.to_string(),
     };
-    if scopes.resource == Resource::Arm && !consented {
+    let consented = if seeded {
+        scopes.resource != Resource::Arm || tenant.knobs().arm_consented
+    } else {
+        let dir = tenant.dir();
+        scopes
+            .permissions
+            .iter()
+            .all(|p| dir.consented(&client.id, &resource_app, p, &oid))
+    };
+    if !consented {
         let name = tenant
             .dir()
             .app(&client.id)

@@ -131,9 +131,15 @@ impl Graph {
             }
             return Ok(placeholder);
         }
-        // Writes to an object created a moment ago may meet a replica that has not seen it.
+        // Writes to an object created a moment ago may meet a replica that has not seen it; a
+        // DELETE of something already gone is done.
+        let missing = if method == Method::DELETE {
+            Missing::IsAnswer
+        } else {
+            Missing::Wait
+        };
         Ok(self
-            .send(method, path, body.as_ref(), Missing::Wait)
+            .send(method, path, body.as_ref(), missing)
             .await?
             .unwrap_or(Value::Null))
     }
@@ -181,7 +187,10 @@ impl Graph {
                 return Ok(Some(if bytes.is_empty() { json!({}) } else { json }));
             }
             let code = status.as_u16();
-            if matches!(code, 429 | 503 | 504) && busy + 1 < BUSY_TRIES {
+            // 429 means "not done"; a 503 or 504 may have done a POST all the same, and a second
+            // POST would create a second object.
+            let retryable = code == 429 || (matches!(code, 503 | 504) && method != Method::POST);
+            if retryable && busy + 1 < BUSY_TRIES {
                 busy += 1;
                 let wait = retry_after
                     .map_or(Duration::from_secs(1 << busy), Duration::from_secs)
@@ -193,7 +202,14 @@ impl Graph {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            if code == 404 && missing == Missing::Wait && replication + 1 < REPLICATION_TRIES {
+            // Replication lag shows as a 404, or as a 400 saying an app just created does not exist
+            // (a service principal for it).
+            let lagging = code == 404
+                || (code == 400
+                    && json["error"]["message"].as_str().is_some_and(|m| {
+                        m.contains("does not reference a valid application object")
+                    }));
+            if lagging && missing == Missing::Wait && replication + 1 < REPLICATION_TRIES {
                 replication += 1;
                 let wait = Duration::from_millis(500 << replication.min(4)).min(MAX_WAIT);
                 (self.on_wait)("waiting for Microsoft Graph to replicate a new object…");

@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Graph, Missing, is_denied};
+use super::{Graph, is_denied};
 use crate::error::{Error, Result};
 use crate::well_known::{API_SCOPE_NAME, ARM_APP_ID, ARM_USER_IMPERSONATION_ID};
 
@@ -26,9 +26,9 @@ pub struct Plan {
     pub prefix: String,
     /// Years the client secret is valid (1 or 2).
     pub secret_years: u8,
-    /// A secret file from an earlier run exists: keep the secret it holds if Graph still lists
-    /// one of setup's, unexpired.
-    pub have_secret_file: bool,
+    /// The first characters of the secret in the file an earlier run wrote (Graph's `hint`):
+    /// that secret is kept while Graph lists it, unexpired, on the API app.
+    pub secret_hint: Option<String>,
 }
 
 /// An app setup manages.
@@ -84,13 +84,20 @@ fn quoted(s: &str) -> String {
     s.replace('\'', "''")
 }
 
+/// Every app carrying `tag` (Graph objects only).
+async fn apps_tagged(g: &Graph, tag: &str) -> Result<Vec<Value>> {
+    Ok(g.list(&format!(
+        "applications?$filter=tags/any(t:t eq '{}')",
+        quoted(tag)
+    ))
+    .await?
+    .into_iter()
+    .filter(Value::is_object)
+    .collect())
+}
+
 async fn find_app(g: &Graph, tag: &str) -> Result<Option<Value>> {
-    let mut found = g
-        .list(&format!(
-            "applications?$filter=tags/any(t:t eq '{}')",
-            quoted(tag)
-        ))
-        .await?;
+    let mut found = apps_tagged(g, tag).await?;
     match found.len() {
         0 => Ok(None),
         1 => Ok(found.pop()),
@@ -98,6 +105,11 @@ async fn find_app(g: &Graph, tag: &str) -> Result<Option<Value>> {
             "{n} applications carry the marker `{tag}`; delete all but one (or run `azobo setup --cleanup`) and run setup again"
         ))),
     }
+}
+
+/// A dry run's stand-in for an id Graph would have assigned.
+fn is_placeholder(id: &str) -> bool {
+    id.starts_with('<')
 }
 
 fn s(v: &Value, key: &str) -> String {
@@ -148,6 +160,10 @@ async fn converge(
     for (k, v) in patch {
         match (k.as_str(), v) {
             ("api" | "publicClient", Value::Object(sub)) => {
+                // Graph sends objects here; anything else is replaced, never indexed into.
+                if !app[k.as_str()].is_object() {
+                    app[k.as_str()] = json!({});
+                }
                 for (sk, sv) in sub {
                     app[k.as_str()][sk.as_str()] = sv;
                 }
@@ -309,12 +325,16 @@ async fn service_principal(
     role: &str,
     changes: &mut Vec<String>,
 ) -> Result<String> {
-    let found = g
-        .list(&format!(
+    // In a dry run a new app has a placeholder id: there is nothing to look up yet.
+    let found = if is_placeholder(app_id) {
+        Vec::new()
+    } else {
+        g.list(&format!(
             "servicePrincipals?$filter=appId eq '{}'",
             quoted(app_id)
         ))
-        .await?;
+        .await?
+    };
     if let Some(sp) = found.first() {
         return Ok(s(sp, "id"));
     }
@@ -340,13 +360,16 @@ async fn grant(
     what: &str,
     changes: &mut Vec<String>,
 ) -> Result<bool> {
-    let existing = g
-        .list(&format!(
+    let existing = if is_placeholder(client_sp) || is_placeholder(resource_sp) {
+        Ok(Vec::new())
+    } else {
+        g.list(&format!(
             "oauth2PermissionGrants?$filter=clientId eq '{}' and resourceId eq '{}'",
             quoted(client_sp),
             quoted(resource_sp)
         ))
-        .await;
+        .await
+    };
     let existing = match existing {
         Ok(list) => list,
         Err(e) if is_denied(&e) => return Ok(false),
@@ -361,16 +384,35 @@ async fn grant(
     if done {
         return Ok(true);
     }
-    let body = json!({"clientId": client_sp, "consentType": "AllPrincipals", "resourceId": resource_sp, "scope": scope});
-    match g
-        .write(
-            Method::POST,
-            "oauth2PermissionGrants",
-            Some(body),
-            json!({}),
-        )
-        .await
+    // One admin grant per client and resource: widen an existing one rather than add another.
+    let written = match existing
+        .iter()
+        .find(|gr| gr["consentType"] == "AllPrincipals")
     {
+        Some(gr) => {
+            let widened = format!("{} {scope}", gr["scope"].as_str().unwrap_or_default())
+                .trim()
+                .to_owned();
+            g.write(
+                Method::PATCH,
+                &format!("oauth2PermissionGrants/{}", s(gr, "id")),
+                Some(json!({"scope": widened})),
+                json!({}),
+            )
+            .await
+        }
+        None => {
+            let body = json!({"clientId": client_sp, "consentType": "AllPrincipals", "resourceId": resource_sp, "scope": scope});
+            g.write(
+                Method::POST,
+                "oauth2PermissionGrants",
+                Some(body),
+                json!({}),
+            )
+            .await
+        }
+    };
+    match written {
         Ok(_) => {
             changes.push(format!("granted admin consent: {what}"));
             Ok(true)
@@ -389,8 +431,14 @@ fn app_ref(app: &Value, sp: String) -> AppRef {
     }
 }
 
-/// Registers (or converges) the OBO pair; `authority` is for the admin-consent URLs.
-pub async fn register(g: &Graph, plan: &Plan, authority: &str) -> Result<Registered> {
+/// Registers (or converges) the OBO pair; `authority` is for the admin-consent URLs, `keep`
+/// stores a new client secret the moment Graph hands it out.
+pub async fn register(
+    g: &Graph,
+    plan: &Plan,
+    authority: &str,
+    keep: &(dyn Fn(&str) -> Result<()> + Sync),
+) -> Result<Registered> {
     let mut changes = Vec::new();
     let org = g.list("organization").await?;
     let tenant_id = org
@@ -440,10 +488,11 @@ pub async fn register(g: &Graph, plan: &Plan, authority: &str) -> Result<Registe
     let api_sp = service_principal(g, &s(&api, "appId"), "API", &mut changes).await?;
     let cli_sp = service_principal(g, &s(&cli, "appId"), "CLI", &mut changes).await?;
 
-    let keep_secret = plan.have_secret_file
-        && api["passwordCredentials"].as_array().is_some_and(|creds| {
+    let keep_secret = plan.secret_hint.as_deref().is_some_and(|hint| {
+        api["passwordCredentials"].as_array().is_some_and(|creds| {
             creds.iter().any(|c| {
                 c["displayName"] == SECRET_NAME
+                    && c["hint"].as_str() == Some(hint)
                     && c["endDateTime"].as_str().is_some_and(|end| {
                         time::OffsetDateTime::parse(
                             end,
@@ -452,7 +501,8 @@ pub async fn register(g: &Graph, plan: &Plan, authority: &str) -> Result<Registe
                         .is_ok_and(|t| t > time::OffsetDateTime::now_utc())
                     })
             })
-        });
+        })
+    });
     let new_secret = if keep_secret {
         None
     } else {
@@ -474,7 +524,12 @@ pub async fn register(g: &Graph, plan: &Plan, authority: &str) -> Result<Registe
         changes.push(format!(
             "added a client secret to the API app (valid until {end})"
         ));
-        added["secretText"].as_str().map(str::to_owned)
+        let secret = added["secretText"].as_str().map(str::to_owned);
+        // Kept at once: should a later step fail, the secret Graph never shows again is not lost.
+        if let Some(secret) = &secret {
+            keep(secret)?;
+        }
+        secret
     };
 
     let arm_sp = g
@@ -539,73 +594,65 @@ pub async fn register(g: &Graph, plan: &Plan, authority: &str) -> Result<Registe
 pub async fn remove(g: &Graph, prefix: &str) -> Result<Vec<String>> {
     let mut removed = Vec::new();
     for role in ["cli", "api"] {
-        let Some(app) = find_app(g, &marker(prefix, role)).await? else {
-            continue;
-        };
-        let app_id = s(&app, "appId");
-        let sps = g
-            .list(&format!(
-                "servicePrincipals?$filter=appId eq '{}'",
-                quoted(&app_id)
-            ))
-            .await?;
-        for sp in &sps {
-            let sp_id = s(sp, "id");
-            for field in ["clientId", "resourceId"] {
-                let grants = g
-                    .list(&format!(
-                        "oauth2PermissionGrants?$filter={field} eq '{}'",
-                        quoted(&sp_id)
-                    ))
-                    .await
-                    .or_else(|e| {
-                        if is_denied(&e) {
-                            Ok(Vec::new())
-                        } else {
-                            Err(e)
-                        }
-                    })?;
-                for gr in grants {
-                    g.write(
-                        Method::DELETE,
-                        &format!("oauth2PermissionGrants/{}", s(&gr, "id")),
-                        None,
-                        json!({}),
-                    )
-                    .await?;
-                    removed.push(format!(
-                        "a permission grant of the {} app",
-                        role.to_uppercase()
-                    ));
+        for app in apps_tagged(g, &marker(prefix, role)).await? {
+            let app_id = s(&app, "appId");
+            let sps = g
+                .list(&format!(
+                    "servicePrincipals?$filter=appId eq '{}'",
+                    quoted(&app_id)
+                ))
+                .await?;
+            for sp in &sps {
+                let sp_id = s(sp, "id");
+                for field in ["clientId", "resourceId"] {
+                    let grants = g
+                        .list(&format!(
+                            "oauth2PermissionGrants?$filter={field} eq '{}'",
+                            quoted(&sp_id)
+                        ))
+                        .await
+                        .or_else(|e| {
+                            if is_denied(&e) {
+                                Ok(Vec::new())
+                            } else {
+                                Err(e)
+                            }
+                        })?;
+                    for gr in grants {
+                        g.write(
+                            Method::DELETE,
+                            &format!("oauth2PermissionGrants/{}", s(&gr, "id")),
+                            None,
+                            json!({}),
+                        )
+                        .await?;
+                        removed.push(format!(
+                            "a permission grant of the {} app",
+                            role.to_uppercase()
+                        ));
+                    }
                 }
+                g.write(
+                    Method::DELETE,
+                    &format!("servicePrincipals/{sp_id}"),
+                    None,
+                    json!({}),
+                )
+                .await?;
+                removed.push(format!(
+                    "the {} app's service principal",
+                    role.to_uppercase()
+                ));
             }
             g.write(
                 Method::DELETE,
-                &format!("servicePrincipals/{sp_id}"),
+                &format!("applications/{}", s(&app, "id")),
                 None,
                 json!({}),
             )
             .await?;
-            removed.push(format!(
-                "the {} app's service principal",
-                role.to_uppercase()
-            ));
+            removed.push(format!("the {} app {app_id}", role.to_uppercase()));
         }
-        g.write(
-            Method::DELETE,
-            &format!("applications/{}", s(&app, "id")),
-            None,
-            json!({}),
-        )
-        .await?;
-        removed.push(format!("the {} app {app_id}", role.to_uppercase()));
-        // A just-deleted object can linger in a replica: make sure the next read sees it gone.
-        let _ = g
-            .get(
-                &format!("applications/{}", s(&app, "id")),
-                Missing::IsAnswer,
-            )
-            .await;
     }
     Ok(removed)
 }

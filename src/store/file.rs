@@ -34,6 +34,25 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Replaces `path` with `bytes` atomically, 0600 from its first byte, creating missing parent
+/// directories but leaving the modes of existing ones alone (a configuration file may live in
+/// a directory the user shares on purpose). A symbolic link is followed: its target is replaced.
+pub(crate) fn replace_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let dir = target
+        .parent()
+        .ok_or_else(|| Error::failure(format!("`{}` has no parent directory", target.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("creating `{}`", dir.display()), e))?;
+    let ctx = || format!("writing `{}`", target.display());
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(ctx(), e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(ctx(), e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(ctx(), e))?;
+    tmp.persist(&target)
+        .map_err(|e| Error::io(ctx(), e.error))?;
+    Ok(())
+}
+
 /// Creates `path` (which must not exist) with `bytes`, mode 0600 from its first byte, without
 /// the fsync of `write_atomic`: for short-lived files nothing depends on after a crash.
 pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
