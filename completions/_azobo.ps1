@@ -74,6 +74,8 @@ Register-ArgumentCompleter -Native -CommandName 'azobo' -ScriptBlock {
             [CompletionResult]::new('--graph-url', '--graph-url', [CompletionResultType]::ParameterName, 'Microsoft Graph''s base URL [env: AZOBO_GRAPH_URL] [default: the cloud''s]')
             [CompletionResult]::new('--bootstrap-client-id', '--bootstrap-client-id', [CompletionResultType]::ParameterName, 'Public client to sign in to Graph with [default: Microsoft Graph Command Line Tools]')
             [CompletionResult]::new('--secret-years', '--secret-years', [CompletionResultType]::ParameterName, 'Years the API''s client secret stays valid (1 or 2)')
+            [CompletionResult]::new('--certificate', '--certificate', [CompletionResultType]::ParameterName, 'Register this certificate (PEM) on the API app instead of a client secret')
+            [CompletionResult]::new('--certificate-key', '--certificate-key', [CompletionResultType]::ParameterName, 'The certificate''s private key (PEM), for serve-api [default: in the certificate file]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the browser sign-in (1 to 3600)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [env: AZOBO_PROFILE] [default: default]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file to read [env: AZOBO_CONFIG]')

@@ -871,7 +871,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__setup)
-            opts="-o -v -q -h -V --tenant --name --api-url --graph-url --bootstrap-client-id --secret-years --device-code --no-browser --timeout --dry-run --cleanup --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --tenant --name --api-url --graph-url --bootstrap-client-id --secret-years --certificate --certificate-key --device-code --no-browser --timeout --dry-run --cleanup --profile --config --output --json --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -898,6 +898,14 @@ _azobo() {
                     return 0
                     ;;
                 --secret-years)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

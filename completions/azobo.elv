@@ -69,6 +69,8 @@ set edit:completion:arg-completer[azobo] = {|@words|
             cand --graph-url 'Microsoft Graph''s base URL [env: AZOBO_GRAPH_URL] [default: the cloud''s]'
             cand --bootstrap-client-id 'Public client to sign in to Graph with [default: Microsoft Graph Command Line Tools]'
             cand --secret-years 'Years the API''s client secret stays valid (1 or 2)'
+            cand --certificate 'Register this certificate (PEM) on the API app instead of a client secret'
+            cand --certificate-key 'The certificate''s private key (PEM), for serve-api [default: in the certificate file]'
             cand --timeout 'Seconds to wait for the browser sign-in (1 to 3600)'
             cand --profile 'Profile to use [env: AZOBO_PROFILE] [default: default]'
             cand --config 'Configuration file to read [env: AZOBO_CONFIG]'

@@ -65,6 +65,8 @@ complete -c azobo -n "__fish_azobo_using_subcommand setup" -l api-url -d 'The AP
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l graph-url -d 'Microsoft Graph\'s base URL [env: AZOBO_GRAPH_URL] [default: the cloud\'s]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l bootstrap-client-id -d 'Public client to sign in to Graph with [default: Microsoft Graph Command Line Tools]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l secret-years -d 'Years the API\'s client secret stays valid (1 or 2)' -r
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l certificate -d 'Register this certificate (PEM) on the API app instead of a client secret' -r -F
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l certificate-key -d 'The certificate\'s private key (PEM), for serve-api [default: in the certificate file]' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l timeout -d 'Seconds to wait for the browser sign-in (1 to 3600)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F

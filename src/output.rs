@@ -304,12 +304,18 @@ impl Printer {
                 self.info(&format!("- {c}"));
             }
         }
+        let credential = match &r.certificate {
+            Some(c) => format!("the API authenticates with the certificate {}", c.display()),
+            None => format!(
+                "the API's client secret is in {} (mode 0600)",
+                r.secret_file.display()
+            ),
+        };
         self.info(&format!(
-            "Profile `{}` in {}{}; the API's client secret is in {} (mode 0600). Next: `azobo serve-api` and `azobo login`.",
+            "Profile `{}` in {}{}; {credential}. Next: `azobo serve-api` and `azobo login`.",
             r.profile,
             r.config_file.display(),
             if r.config_changed { " (updated)" } else { "" },
-            r.secret_file.display()
         ));
         let rows = [
             ("Profile", r.profile.clone()),
@@ -332,7 +338,10 @@ impl Printer {
                 },
             ),
             ("Config file", r.config_file.display().to_string()),
-            ("Secret file", r.secret_file.display().to_string()),
+            match &r.certificate {
+                Some(c) => ("Certificate", c.display().to_string()),
+                None => ("Secret file", r.secret_file.display().to_string()),
+            },
         ];
         match self.format {
             OutputFormat::Json => self.json(r),

@@ -67,6 +67,12 @@ pub struct Args {
     /// Years the API's client secret stays valid (1 or 2)
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub secret_years: u8,
+    /// Register this certificate (PEM) on the API app instead of a client secret
+    #[arg(long, value_name = "FILE")]
+    pub certificate: Option<PathBuf>,
+    /// The certificate's private key (PEM), for serve-api [default: in the certificate file]
+    #[arg(long, value_name = "FILE", requires = "certificate")]
+    pub certificate_key: Option<PathBuf>,
     /// Sign in with the device code flow
     #[arg(long)]
     pub device_code: bool,
@@ -107,12 +113,69 @@ pub struct Report {
     pub config_file: PathBuf,
     /// The file holding the API's client secret.
     pub secret_file: PathBuf,
+    /// The certificate registered instead of a secret (`--certificate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<PathBuf>,
     /// The configuration file changed.
     pub config_changed: bool,
 }
 
+/// The certificate's DER and the absolute paths of it and its private key, checked before
+/// anything is sent: the key must be an RSA key serve-api can sign with.
+fn read_certificate(
+    cert: &std::path::Path,
+    key: Option<&std::path::Path>,
+) -> Result<(Vec<u8>, PathBuf, PathBuf)> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject as _;
+    let abs = |p: &std::path::Path| {
+        std::path::absolute(p).map_err(|e| Error::io(format!("resolving `{}`", p.display()), e))
+    };
+    let pem = std::fs::read(cert).map_err(|e| {
+        Error::usage(format!(
+            "`--certificate`: cannot read `{}`: {e}",
+            cert.display()
+        ))
+    })?;
+    let der = CertificateDer::pem_slice_iter(&pem)
+        .next()
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "`--certificate`: `{}` holds no CERTIFICATE block",
+                cert.display()
+            ))
+        })?
+        .map_err(|e| Error::usage(format!("`--certificate`: `{}`: {e}", cert.display())))?;
+    let key_path = key.unwrap_or(cert);
+    let key_pem = std::fs::read(key_path).map_err(|e| {
+        Error::usage(format!(
+            "`--certificate-key`: cannot read `{}`: {e}",
+            key_path.display()
+        ))
+    })?;
+    // A private key block (a certificate would pass jsonwebtoken's parser), and an RSA one.
+    rustls_pki_types::PrivateKeyDer::from_pem_slice(&key_pem)
+        .map_err(|_| {
+            Error::usage(format!(
+                "`{}` holds no RSA private key in PEM; pass the certificate's key with `--certificate-key`",
+                key_path.display()
+            ))
+        })?;
+    jsonwebtoken::EncodingKey::from_rsa_pem(&key_pem).map_err(|_| {
+        Error::usage(format!(
+            "`{}` holds no RSA private key in PEM; pass the certificate's key with `--certificate-key`",
+            key_path.display()
+        ))
+    })?;
+    Ok((der.as_ref().to_vec(), abs(cert)?, abs(key_path)?))
+}
+
 /// Runs `azobo setup`.
 pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Report> {
+    let certificate = match &args.certificate {
+        Some(c) => Some(read_certificate(c, args.certificate_key.as_deref())?),
+        None => None,
+    };
     let profile = ctx.profile(&Overrides {
         tenant: args.tenant.clone(),
         api_url: args.api_url.clone(),
@@ -190,6 +253,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Report> {
         config_file: config_file.clone(),
         secret_file: secret_file.clone(),
         config_changed: false,
+        certificate: certificate.as_ref().map(|(_, c, _)| c.clone()),
     };
 
     if args.cleanup {
@@ -224,6 +288,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Report> {
         prefix: args.prefix.clone(),
         secret_years: args.secret_years,
         secret_hint,
+        certificate: certificate.as_ref().map(|(der, _, _)| der.clone()),
     };
     let authority = profile.authority.as_str().trim_end_matches('/').to_owned();
     let keep = |secret: &str| file::replace_private(&secret_file, secret.as_bytes());
@@ -242,14 +307,23 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Report> {
         let mut serve_api_edits = vec![
             Edit::Set("tenant", registered.tenant_id.clone()),
             Edit::Set("client_id", registered.api.app_id.clone()),
-            Edit::Set(
-                "client_secret_file",
-                secret_file.to_string_lossy().into_owned(),
-            ),
-            // serve-api takes one credential: a certificate left from before would clash.
-            Edit::Remove("client_certificate"),
-            Edit::Remove("client_certificate_key"),
         ];
+        // serve-api takes one credential: the other kind, left from before, would clash.
+        match &certificate {
+            Some((_, cert, key)) => serve_api_edits.extend([
+                Edit::Set("client_certificate", cert.to_string_lossy().into_owned()),
+                Edit::Set("client_certificate_key", key.to_string_lossy().into_owned()),
+                Edit::Remove("client_secret_file"),
+            ]),
+            None => serve_api_edits.extend([
+                Edit::Set(
+                    "client_secret_file",
+                    secret_file.to_string_lossy().into_owned(),
+                ),
+                Edit::Remove("client_certificate"),
+                Edit::Remove("client_certificate_key"),
+            ]),
+        }
         // A profile on another authority than its cloud's (the dev tenant) must say so.
         if authority != profile.cloud.authority_host() {
             profile_edits.push(Edit::Set("authority", authority.clone()));

@@ -29,6 +29,8 @@ pub struct Plan {
     /// The first characters of the secret in the file an earlier run wrote (Graph's `hint`):
     /// that secret is kept while Graph lists it, unexpired, on the API app.
     pub secret_hint: Option<String>,
+    /// A certificate (DER) to register instead of a client secret.
+    pub certificate: Option<Vec<u8>>,
 }
 
 /// An app setup manages.
@@ -422,6 +424,40 @@ async fn grant(
     }
 }
 
+/// Puts `der` into the API app's `keyCredentials` unless it is there (by thumbprint). A PATCH
+/// replaces the whole collection, as Graph offers no other way without proof of an existing
+/// key: setup's app holds setup's certificate.
+async fn certificate(
+    g: &Graph,
+    api: &mut Value,
+    der: &[u8],
+    changes: &mut Vec<String>,
+) -> Result<()> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let thumbprint = b64.encode(<sha1::Sha1 as sha1::Digest>::digest(der));
+    let present = api["keyCredentials"].as_array().is_some_and(|keys| {
+        keys.iter()
+            .any(|k| k["customKeyIdentifier"].as_str() == Some(thumbprint.as_str()))
+    });
+    if present {
+        return Ok(());
+    }
+    let patch = json!({"keyCredentials": [{
+        "type": "AsymmetricX509Cert",
+        "usage": "Verify",
+        "key": b64.encode(der),
+        "displayName": SECRET_NAME,
+    }]});
+    let target = format!("applications/{}", s(api, "id"));
+    g.write(Method::PATCH, &target, Some(patch), json!({}))
+        .await?;
+    api["keyCredentials"] =
+        json!([{"customKeyIdentifier": thumbprint, "displayName": SECRET_NAME}]);
+    changes.push("registered the certificate on the API app".to_owned());
+    Ok(())
+}
+
 fn app_ref(app: &Value, sp: String) -> AppRef {
     AppRef {
         display_name: s(app, "displayName"),
@@ -503,7 +539,10 @@ pub async fn register(
             })
         })
     });
-    let new_secret = if keep_secret {
+    let new_secret = if let Some(der) = &plan.certificate {
+        certificate(g, &mut api, der, &mut changes).await?;
+        None
+    } else if keep_secret {
         None
     } else {
         let end = time::OffsetDateTime::now_utc()

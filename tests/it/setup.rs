@@ -212,3 +212,74 @@ async fn cleanup_removes_what_setup_made_and_a_second_cleanup_is_a_no_op() {
     );
     sh.assert_no_secrets(&t).await;
 }
+
+#[tokio::test]
+async fn setup_with_a_certificate_registers_it_and_serve_api_signs_in_with_it() {
+    let t = DevTenant::start(&["--auto-approve", "alice@contoso.example"]).await;
+    let mut sh = newcomer(&t);
+    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["obo-api.contoso.example".to_owned()])
+        .unwrap()
+        .self_signed(&pair)
+        .unwrap();
+    let (cert_file, key_file) = (
+        sh.home.path().join("api.pem"),
+        sh.home.path().join("api.key"),
+    );
+    std::fs::write(&cert_file, cert.pem()).unwrap();
+    std::fs::write(&key_file, pair.serialize_pem()).unwrap();
+    let (c, k) = (cert_file.to_str().unwrap(), key_file.to_str().unwrap());
+    let r = sh.run(&[
+        "setup",
+        "--name",
+        "cert1",
+        "--certificate",
+        c,
+        "--certificate-key",
+        k,
+        "--json",
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["certificate"], c);
+    assert!(
+        r.stderr.contains("registered the certificate"),
+        "{}",
+        r.stderr
+    );
+    assert!(!std::path::Path::new(report["secretFile"].as_str().unwrap()).exists());
+    let config = std::fs::read_to_string(config_file(&sh)).unwrap();
+    assert!(config.contains("client_certificate = "), "{config}");
+    assert!(!config.contains("client_secret_file"), "{config}");
+
+    let api = serve_api_from_config(&t, &sh).await;
+    sh.set("AZOBO_API_URL", &api.url);
+    t.control("auto-approve", json!({"username": "bob@contoso.example"}))
+        .await;
+    sh.login();
+    let subs = sh.run(&["subscriptions", "-o", "tsv"]);
+    assert_eq!(subs.code, Some(0), "{}", subs.stderr);
+    assert_eq!(subs.stdout.lines().count(), 250);
+
+    t.control("auto-approve", json!({"username": "alice@contoso.example"}))
+        .await;
+    let writes = graph_writes(&t).await;
+    let again = sh.run(&[
+        "setup",
+        "--name",
+        "cert1",
+        "--certificate",
+        c,
+        "--certificate-key",
+        k,
+    ]);
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    assert_eq!(
+        graph_writes(&t).await,
+        writes,
+        "the certificate is already there"
+    );
+    // A key that is not the certificate's private key in PEM is refused before any sign-in.
+    sh.run(&["setup", "--certificate", c, "--certificate-key", c])
+        .assert_fails(2, "RSA private key");
+}
