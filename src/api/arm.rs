@@ -50,8 +50,14 @@ fn retry_after(resp: &reqwest::Response) -> Duration {
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|s| s.trim().parse::<u64>().ok())
-        .map_or(Duration::from_secs(1), Duration::from_secs)
+        // From the network: bounded, so no wait (and no deadline arithmetic) can overflow.
+        .map_or(Duration::from_secs(1), |s| {
+            Duration::from_secs(s.min(MAX_RETRY_AFTER_SECS))
+        })
 }
+
+/// The longest `Retry-After` honoured; the retry budget is shorter anyway.
+const MAX_RETRY_AFTER_SECS: u64 = 120;
 
 async fn page(
     http: &reqwest::Client,
@@ -98,7 +104,12 @@ async fn page(
         }
         let retryable = status.as_u16() == 429 || status.as_u16() == 503;
         let wait = retry_after(&resp);
-        if retryable && attempt < TRIES && Instant::now() + wait < deadline {
+        if retryable
+            && attempt < TRIES
+            && Instant::now()
+                .checked_add(wait)
+                .is_some_and(|t| t < deadline)
+        {
             metrics.upstream_error(if status.as_u16() == 429 {
                 "arm_throttled"
             } else {

@@ -49,6 +49,18 @@ struct Claims {
 }
 
 fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    // Two credentials are ambiguous whatever they say (RFC 6750 §2: one method per request):
+    // taking either would let a proxy and this server disagree on who is calling.
+    if headers
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return Err(ApiError::InvalidRequest(
+            "the request carries more than one Authorization header".into(),
+        ));
+    }
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::MissingToken);
     };

@@ -6,6 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// The longest access-token lifetime believed from the identity platform (28 hours).
+const MAX_TOKEN_LIFETIME_SECS: u64 = 28 * 3600;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use moka::Expiry;
@@ -208,10 +211,13 @@ impl Obo {
                     "the identity platform sent an unreadable token response".into(),
                 )
             })?;
-            let lifetime = Duration::from_secs(ok.expires_in.unwrap_or(3600));
+            // The lifetime comes from the network: bounded (Entra's longest, with Continuous
+            // Access Evaluation, is 28 hours), and added without overflow.
+            let lifetime =
+                Duration::from_secs(ok.expires_in.unwrap_or(3600).min(MAX_TOKEN_LIFETIME_SECS));
             return Ok(ArmToken {
                 secret: ok.access_token,
-                expires_at: started + lifetime,
+                expires_at: started.checked_add(lifetime).unwrap_or(started),
             });
         }
         let err: EntraError = serde_json::from_slice(&body).unwrap_or_else(|_| EntraError {

@@ -59,7 +59,8 @@ pub async fn finish(
     details: &DeviceAuthorization,
 ) -> Result<TokenResponse> {
     let adapter = http_adapter(http);
-    let expires = details.expires_in();
+    // From the network: Entra's codes live 15 minutes; never wait past an hour.
+    let expires = details.expires_in().min(Duration::from_secs(3600));
     client
         .exchange_device_access_token(details)
         .add_extra_param("client_info", "1")

@@ -11,6 +11,10 @@ use super::entra::{EntraClient, http_adapter, map_token_error};
 use crate::error::{Error, Result};
 use crate::store::{CachedToken, Loaded, Storage, Store};
 
+/// The longest access-token lifetime believed from the identity platform (28 hours, Entra's
+/// longest with Continuous Access Evaluation).
+pub(crate) const MAX_TOKEN_LIFETIME_SECS: u64 = 28 * 3600;
+
 /// A token younger than this much before expiry is refreshed instead of used.
 const MIN_REMAINING_SECS: u64 = 5 * 60;
 
@@ -136,7 +140,11 @@ pub async fn access_token(
         .await;
     match result {
         Ok(resp) => {
-            let expires_on = now() + resp.expires_in().map_or(3600, |d| d.as_secs());
+            let expires_on = now().saturating_add(
+                resp.expires_in()
+                    .map_or(3600, |d| d.as_secs())
+                    .min(MAX_TOKEN_LIFETIME_SECS),
+            );
             let granted = resp.scopes().map_or_else(
                 || scope.to_owned(),
                 |s| s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(" "),

@@ -114,7 +114,7 @@ fn access_token(
     );
     c.insert("iat".into(), json!(now));
     c.insert("nbf".into(), json!(now));
-    c.insert("exp".into(), json!(now + exp_in));
+    c.insert("exp".into(), json!(now.saturating_add(exp_in)));
     c.insert("aio".into(), json!(aio(issue.mfa)));
     if version == 2 {
         c.insert("azp".into(), json!(issue.client_id));

@@ -725,3 +725,56 @@ async fn federated_token_file_authenticates_the_api() {
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     crate::support::assert_aad_error(&b, "invalid_client", 700213);
 }
+
+#[tokio::test]
+async fn two_authorization_headers_are_refused_whatever_their_order() {
+    let t = DevTenant::start(&[]).await;
+    let api = Api::start(&t, &[]).await;
+    let good = format!("Bearer {}", user_token(&t, "alice").await);
+    for pair in [[good.as_str(), "Bearer junk"], ["Bearer junk", good.as_str()]] {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for v in pair {
+            headers.append(
+                reqwest::header::AUTHORIZATION,
+                reqwest::header::HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        let r = api
+            .http
+            .get(format!("{}/subscriptions", api.url))
+            .headers(headers)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+        assert!(challenge.contains("invalid_request"), "{challenge}");
+    }
+    assert_eq!(obo_count(&t).await, 0, "no exchange for an ambiguous request");
+}
+
+#[tokio::test]
+async fn an_absurd_token_lifetime_from_the_identity_platform_is_clamped_not_a_crash() {
+    let t = DevTenant::start(&[]).await;
+    let api = Api::start(&t, &[]).await;
+    // The identity platform (the dev tenant here) answers `expires_in` = 2^64 - 1.
+    t.control("token-lifetime", json!({"seconds": u64::MAX})).await;
+    let bearer = format!("Bearer {}", user_token(&t, "alice").await);
+    let (status, _, body) = api.get("/subscriptions", Some(&bearer)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _) = api.get("/healthz", None).await;
+    assert_eq!(status, 200, "the process is intact");
+    // And the CLI keeps a sane expiry for such a token.
+    let mut sh = crate::support::Shell::new(&t, crate::support::Keyring::File);
+    sh.set("AZOBO_API_URL", &api.url);
+    t.control("auto-approve", json!({"username": "alice@contoso.example"}))
+        .await;
+    sh.login();
+    let tok: Value = serde_json::from_str(&sh.run(&["token", "--json"]).stdout).unwrap();
+    let in_28h = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 28 * 3600;
+    assert!(tok["expires_on"].as_u64().unwrap() <= in_28h, "{tok}");
+}
