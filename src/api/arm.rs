@@ -59,6 +59,42 @@ fn retry_after(resp: &reqwest::Response) -> Duration {
 /// The longest `Retry-After` honoured; the retry budget is shorter anyway.
 const MAX_RETRY_AFTER_SECS: u64 = 120;
 
+/// Largest claims challenge relayed from ARM.
+const MAX_CLAIMS_BYTES: usize = 4096;
+
+/// ARM refused the token itself. With Continuous Access Evaluation it says why in a claims
+/// challenge (a revoked session, a new location): the caller must sign in again with those
+/// claims. Otherwise the token is stale in some other way and a fresh exchange may do.
+fn unauthorized(
+    resp: &reqwest::Response,
+    metrics: &Metrics,
+    correlation_id: &str,
+    request_id: &str,
+) -> ApiError {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let claims = resp
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| h.contains("insufficient_claims"))
+        .and_then(|h| h.split("claims=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|c| b64.decode(c).ok())
+        .filter(|c| c.len() <= MAX_CLAIMS_BYTES)
+        .filter(|c| serde_json::from_slice::<serde_json::Value>(c).is_ok_and(|v| v.is_object()));
+    metrics.upstream_error("arm_token_rejected");
+    tracing::info!(correlation_id, arm_request_id = %request_id, claims_challenge = claims.is_some(), "ARM refused the token");
+    match claims {
+        // Re-encoded from what was checked, never relayed as sent.
+        Some(c) => ApiError::InsufficientClaims {
+            claims_b64: b64.encode(c),
+            message: "Azure Resource Manager needs a new sign-in (Continuous Access Evaluation: the session was revoked or its conditions changed)".into(),
+        },
+        None => ApiError::ArmTokenRejected,
+    }
+}
+
 async fn page(
     http: &reqwest::Client,
     metrics: &Metrics,
@@ -101,6 +137,9 @@ async fn page(
                 code: "arm_bad_response".into(),
                 message: "Azure Resource Manager sent an unreadable page".into(),
             });
+        }
+        if status.as_u16() == 401 {
+            return Err(unauthorized(&resp, metrics, correlation_id, &request_id));
         }
         let retryable = status.as_u16() == 429 || status.as_u16() == 503;
         let wait = retry_after(&resp);

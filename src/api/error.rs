@@ -25,6 +25,9 @@ pub enum ApiError {
     ServerCredential(String),
     /// ARM refused or failed: 502.
     BadGateway { code: String, message: String },
+    /// ARM refused the exchanged token without a claims challenge (502 if a fresh exchange
+    /// does not help).
+    ArmTokenRejected,
     /// An upstream is unreachable, or keys are not loaded yet: 503.
     Unavailable(String),
     /// An upstream timed out: 504.
@@ -53,7 +56,7 @@ impl ApiError {
                 StatusCode::FORBIDDEN
             }
             ApiError::ServerCredential(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::BadGateway { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::BadGateway { .. } | ApiError::ArmTokenRejected => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -78,6 +81,10 @@ impl ApiError {
             ApiError::ConsentRequired(m) => ("consent_required".into(), m.clone()),
             ApiError::ServerCredential(m) => ("server_credential_rejected".into(), m.clone()),
             ApiError::BadGateway { code, message } => (code.clone(), message.clone()),
+            ApiError::ArmTokenRejected => (
+                "arm_token_rejected".into(),
+                "Azure Resource Manager refused the exchanged token, twice".into(),
+            ),
             ApiError::Unavailable(m) => ("upstream_unavailable".into(), m.clone()),
             ApiError::Timeout(m) => ("upstream_timeout".into(), m.clone()),
             ApiError::NotFound => (

@@ -99,27 +99,43 @@ async fn subscriptions(
             tid: caller.tid.clone(),
             oid: caller.oid.clone(),
         };
-        let token = state
-            .obo
-            .arm_token(
-                &state.settings,
+        // ARM refusing the exchanged token evicts it: a claims challenge goes back to the caller
+        // (who must sign in again); a plain refusal gets one fresh exchange.
+        let mut fresh_tries = 1;
+        let value = loop {
+            let token = state
+                .obo
+                .arm_token(
+                    &state.settings,
+                    &state.metrics,
+                    &caller.assertion,
+                    &caller.tid,
+                    &corr,
+                )
+                .await
+                .map_err(|e| (e, Some(who.clone())))?;
+            let listed = arm::subscriptions(
+                &state.http,
                 &state.metrics,
-                &caller.assertion,
-                &caller.tid,
+                &state.settings.arm_url,
+                &state.settings.arm_api_version,
+                &token.secret,
                 &corr,
             )
-            .await
-            .map_err(|e| (e, Some(who.clone())))?;
-        let value = arm::subscriptions(
-            &state.http,
-            &state.metrics,
-            &state.settings.arm_url,
-            &state.settings.arm_api_version,
-            &token.secret,
-            &corr,
-        )
-        .await
-        .map_err(|e| (e, Some(who.clone())))?;
+            .await;
+            match listed {
+                Ok(v) => break v,
+                Err(e @ (ApiError::InsufficientClaims { .. } | ApiError::ArmTokenRejected)) => {
+                    state.obo.forget(&state.settings, &caller.assertion).await;
+                    if matches!(e, ApiError::ArmTokenRejected) && fresh_tries > 0 {
+                        fresh_tries -= 1;
+                        continue;
+                    }
+                    return Err((e, Some(who.clone())));
+                }
+                Err(e) => return Err((e, Some(who.clone()))),
+            }
+        };
         Ok::<_, (ApiError, Option<Who>)>((value, who))
     }
     .await;

@@ -6,6 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// The `claims` request parameter that declares the `cp1` client capability.
+const CP1_CLAIMS: &str = r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#;
+
 /// The longest access-token lifetime believed from the identity platform (28 hours).
 const MAX_TOKEN_LIFETIME_SECS: u64 = 28 * 3600;
 
@@ -118,6 +121,13 @@ impl Obo {
             })
     }
 
+    /// Drops the cached ARM token of this caller (ARM refused it).
+    pub async fn forget(&self, settings: &Settings, assertion: &str) {
+        self.cache
+            .invalidate(&key(assertion, &settings.arm_scope))
+            .await;
+    }
+
     fn client_assertion(
         settings: &Settings,
         token_endpoint: &str,
@@ -153,6 +163,9 @@ impl Obo {
                 "urn:ietf:params:oauth:grant-type:jwt-bearer".into(),
             ),
             ("requested_token_use", "on_behalf_of".into()),
+            // Client capability `cp1`: this API handles Continuous Access Evaluation challenges,
+            // so ARM may send them (and Entra may issue longer-lived, revocable tokens).
+            ("claims", CP1_CLAIMS.into()),
             ("client_id", settings.client_id.clone()),
             ("assertion", assertion.to_owned()),
             ("scope", settings.arm_scope.clone()),

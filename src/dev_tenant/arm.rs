@@ -142,6 +142,15 @@ fn list(
 ) -> Result<Value, ArmError> {
     if let Some(f) = tenant.knobs().arm_faults.pop_front() {
         let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        if status == StatusCode::UNAUTHORIZED {
+            // Continuous Access Evaluation: the session was revoked, or policy changed.
+            let mut e = unauthorized(
+                "InvalidAuthenticationToken",
+                "The access token has been revoked (Continuous Access Evaluation).",
+            );
+            e.claims = f.claims;
+            return Err(e);
+        }
         let (code, msg) = match status {
             StatusCode::TOO_MANY_REQUESTS => (
                 "TooManyRequests",

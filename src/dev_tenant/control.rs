@@ -197,6 +197,9 @@ struct FaultSpec {
     count: usize,
     #[serde(default)]
     retry_after: Option<u64>,
+    /// With `status` 401 on `arm`: a CAE challenge carrying these claims (JSON).
+    #[serde(default)]
+    claims: Option<String>,
 }
 
 fn one() -> usize {
@@ -205,8 +208,16 @@ fn one() -> usize {
 
 async fn faults(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
     let f: FaultSpec = parse!(b);
-    if !(f.status == 429 || (500..=599).contains(&f.status)) {
-        return bad("`status` must be 429 or 5xx");
+    let arm_401 = f.status == 401 && f.target == "arm";
+    if !(f.status == 429 || (500..=599).contains(&f.status) || arm_401) {
+        return bad("`status` must be 429 or 5xx (or 401 for `arm`)");
+    }
+    if f.claims
+        .as_deref()
+        .is_some_and(|c| c.len() > 4096 || serde_json::from_str::<serde_json::Value>(c).is_err())
+        || (f.claims.is_some() && !arm_401)
+    {
+        return bad("`claims` is a JSON object of at most 4 KiB, for an `arm` 401");
     }
     if f.count == 0 || f.count > 10_000 {
         return bad("`count` must be between 1 and 10000");
@@ -214,6 +225,7 @@ async fn faults(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
     let fault = Fault {
         status: f.status,
         retry_after: f.retry_after,
+        claims: f.claims,
     };
     let mut k = t.knobs();
     let queue = match f.target.as_str() {

@@ -166,6 +166,8 @@ pub(crate) struct ArmError {
     pub(crate) code: &'static str,
     pub(crate) message: String,
     pub(crate) retry_after: Option<u64>,
+    /// A CAE claims challenge (JSON) for `WWW-Authenticate`.
+    pub(crate) claims: Option<String>,
 }
 
 impl ArmError {
@@ -175,6 +177,7 @@ impl ArmError {
             code,
             message: message.into(),
             retry_after: None,
+            claims: None,
         }
     }
 }
@@ -190,10 +193,20 @@ impl IntoResponse for ArmError {
         if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
             h.insert("x-ms-request-id", v);
         }
+        if let Some(c) = &self.claims {
+            use base64::Engine as _;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(c.as_bytes());
+            let v = format!(
+                "Bearer authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", error=\"insufficient_claims\", claims=\"{b64}\""
+            );
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                h.insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
         if let Some(secs) = self.retry_after {
             h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        if self.status == StatusCode::UNAUTHORIZED {
+        if self.status == StatusCode::UNAUTHORIZED && self.claims.is_none() {
             let challenge = format!(
                 "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\", error_description=\"{}\"",
                 self.message.replace('"', "'")

@@ -57,11 +57,14 @@ pub struct Options {
 }
 
 /// An injected failure: the next request to its target answers `status`.
-#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct Fault {
     pub(crate) status: u16,
     #[serde(default)]
     pub(crate) retry_after: Option<u64>,
+    /// For an ARM 401: a Continuous Access Evaluation challenge with these claims (JSON).
+    #[serde(default)]
+    pub(crate) claims: Option<String>,
 }
 
 /// What tests change at run time. `reset` restores it from `Options`.

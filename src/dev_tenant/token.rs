@@ -87,7 +87,7 @@ fn required<'a>(form: &'a Form, name: &str) -> Result<&'a str, AadError> {
         .ok_or_else(|| AadError::missing(name))
 }
 
-fn fault_error(f: Fault) -> AadError {
+fn fault_error(f: &Fault) -> AadError {
     let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let mut e = if status == StatusCode::TOO_MANY_REQUESTS {
         AadError::new(
@@ -164,7 +164,7 @@ pub(crate) async fn token(
             return Err(AadError::unknown_tenant(&t));
         }
         if let Some(f) = tenant.knobs().token_faults.pop_front() {
-            return Err(fault_error(f));
+            return Err(fault_error(&f));
         }
         let grant = required(&form, "grant_type")?;
         let client = authenticate(&tenant, &t, &form, &headers)?;
@@ -820,7 +820,7 @@ pub(crate) async fn device_code(
             return Err(AadError::unknown_tenant(&t));
         }
         if let Some(f) = tenant.knobs().token_faults.pop_front() {
-            return Err(fault_error(f));
+            return Err(fault_error(&f));
         }
         let client_id = required(&form, "client_id")?.to_ascii_lowercase();
         let public = tenant.dir().app(&client_id).map(|a| a.public_client);

@@ -731,7 +731,10 @@ async fn two_authorization_headers_are_refused_whatever_their_order() {
     let t = DevTenant::start(&[]).await;
     let api = Api::start(&t, &[]).await;
     let good = format!("Bearer {}", user_token(&t, "alice").await);
-    for pair in [[good.as_str(), "Bearer junk"], ["Bearer junk", good.as_str()]] {
+    for pair in [
+        [good.as_str(), "Bearer junk"],
+        ["Bearer junk", good.as_str()],
+    ] {
         let mut headers = reqwest::header::HeaderMap::new();
         for v in pair {
             headers.append(
@@ -750,7 +753,11 @@ async fn two_authorization_headers_are_refused_whatever_their_order() {
         let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
         assert!(challenge.contains("invalid_request"), "{challenge}");
     }
-    assert_eq!(obo_count(&t).await, 0, "no exchange for an ambiguous request");
+    assert_eq!(
+        obo_count(&t).await,
+        0,
+        "no exchange for an ambiguous request"
+    );
 }
 
 #[tokio::test]
@@ -758,7 +765,8 @@ async fn an_absurd_token_lifetime_from_the_identity_platform_is_clamped_not_a_cr
     let t = DevTenant::start(&[]).await;
     let api = Api::start(&t, &[]).await;
     // The identity platform (the dev tenant here) answers `expires_in` = 2^64 - 1.
-    t.control("token-lifetime", json!({"seconds": u64::MAX})).await;
+    t.control("token-lifetime", json!({"seconds": u64::MAX}))
+        .await;
     let bearer = format!("Bearer {}", user_token(&t, "alice").await);
     let (status, _, body) = api.get("/subscriptions", Some(&bearer)).await;
     assert_eq!(status, 200, "{body}");
@@ -777,4 +785,50 @@ async fn an_absurd_token_lifetime_from_the_identity_platform_is_clamped_not_a_cr
         .as_secs()
         + 28 * 3600;
     assert!(tok["expires_on"].as_u64().unwrap() <= in_28h, "{tok}");
+}
+
+#[tokio::test]
+async fn an_arm_claims_challenge_reaches_the_caller_and_a_refused_arm_token_is_exchanged_again() {
+    let t = DevTenant::start(&[]).await;
+    let api = Api::start(&t, &[]).await;
+    let bearer = format!("Bearer {}", user_token(&t, "alice").await);
+    let (status, _, _) = api.get("/subscriptions", Some(&bearer)).await;
+    assert_eq!(status, 200);
+    assert_eq!(obo_count(&t).await, 1);
+
+    // Continuous Access Evaluation: ARM revokes the session and says which claims it wants.
+    let claims = r#"{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}"#;
+    t.control(
+        "faults",
+        json!({"target": "arm", "status": 401, "claims": claims}),
+    )
+    .await;
+    let (status, headers, body) = api.get("/subscriptions", Some(&bearer)).await;
+    assert_eq!(status, 401, "{body}");
+    let challenge = headers["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(
+        challenge.contains("error=\"insufficient_claims\""),
+        "{challenge}"
+    );
+    let b64 = challenge
+        .split("claims=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap();
+    let relayed = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&relayed).unwrap(),
+        serde_json::from_str::<Value>(claims).unwrap()
+    );
+    // The refused ARM token is gone from the cache: the next call exchanges again.
+    let (status, _, _) = api.get("/subscriptions", Some(&bearer)).await;
+    assert_eq!(status, 200);
+    assert_eq!(obo_count(&t).await, 2);
+
+    // A plain 401 from ARM: one fresh exchange, and the caller never notices.
+    t.control("faults", json!({"target": "arm", "status": 401}))
+        .await;
+    let (status, _, body) = api.get("/subscriptions", Some(&bearer)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(obo_count(&t).await, 3);
 }
