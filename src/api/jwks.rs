@@ -1,7 +1,8 @@
 //! The identity platform's signing keys and issuers, from its metadata: loaded at startup (with
-//! retries until it answers), refreshed every 12 hours in the background keeping the last good
-//! set on failure, and refetched for an unknown `kid` — single-flight and at most once per five
-//! minutes, so a flood of forged `kid`s cannot hammer the identity platform.
+//! retries until it answers), refreshed every hour in the background keeping the last good set
+//! on failure, and refetched for an unknown `kid` — single-flight and at most once per floor
+//! (30 s unless configured): a flood of forged `kid`s costs the identity platform one request
+//! per floor, and cannot keep a real new key out for longer than that.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -14,9 +15,11 @@ use serde::Deserialize;
 use crate::client::entra::source_chain;
 
 /// Background refresh period.
-const REFRESH_EVERY: Duration = Duration::from_secs(12 * 3600);
-/// Minimum time between refetches triggered by an unknown `kid`.
-const UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(300);
+const REFRESH_EVERY: Duration = Duration::from_secs(3600);
+/// Least time between refetches an unknown `kid` triggers, unless configured: short, so a
+/// forged `kid` cannot keep a real new key out for long, and long enough that a flood of forged
+/// ones costs the identity platform one request per period.
+pub const DEFAULT_REFETCH_FLOOR: Duration = Duration::from_secs(30);
 
 /// Keys by `kid`, and the issuer templates (`{tenantid}` in place of the tenant id).
 pub struct Published {
@@ -72,6 +75,7 @@ pub struct KeyCache {
     want_v1: bool,
     current: RwLock<Option<Arc<Published>>>,
     refetch: tokio::sync::Mutex<Option<Instant>>,
+    refetch_floor: Duration,
 }
 
 impl KeyCache {
@@ -83,7 +87,15 @@ impl KeyCache {
             want_v1,
             current: RwLock::new(None),
             refetch: tokio::sync::Mutex::new(None),
+            refetch_floor: DEFAULT_REFETCH_FLOOR,
         }
+    }
+
+    /// The same cache with another refetch floor.
+    #[must_use]
+    pub fn with_refetch_floor(mut self, floor: Duration) -> Self {
+        self.refetch_floor = floor;
+        self
     }
 
     /// A cache that starts with `published` (for benchmarks and embedding).
@@ -187,7 +199,7 @@ impl KeyCache {
         if let Some(found) = self.lookup(kid) {
             return Some(found);
         }
-        if last.is_some_and(|t| t.elapsed() < UNKNOWN_KID_COOLDOWN) {
+        if last.is_some_and(|t| t.elapsed() < self.refetch_floor) {
             return None;
         }
         *last = Some(Instant::now());
@@ -198,7 +210,7 @@ impl KeyCache {
     }
 
     /// Keeps the keys loaded: retries with backoff until the first load succeeds, then refreshes
-    /// every 12 hours, keeping the last good set when a refresh fails.
+    /// every hour, keeping the last good set when a refresh fails.
     pub fn spawn_refresher(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let me = Arc::clone(self);
         tokio::spawn(async move {

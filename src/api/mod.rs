@@ -45,11 +45,14 @@ pub struct AppState {
 impl AppState {
     /// Builds the state; nothing is fetched until the key refresher starts.
     pub fn new(settings: Settings, http: reqwest::Client) -> Self {
-        let keys = Arc::new(KeyCache::new(
-            http.clone(),
-            settings.tenant_authority(&settings.tenant),
-            settings.accept_v1,
-        ));
+        let keys = Arc::new(
+            KeyCache::new(
+                http.clone(),
+                settings.tenant_authority(&settings.tenant),
+                settings.accept_v1,
+            )
+            .with_refetch_floor(settings.jwks_refetch_floor),
+        );
         Self {
             obo: Obo::new(http.clone()),
             keys,

@@ -28,6 +28,7 @@ pub struct FileSettings {
     token_versions: Option<Vec<u8>>,
     arm_url: Option<String>,
     arm_api_version: Option<String>,
+    jwks_refetch_floor: Option<u64>,
     arm_scope: Option<String>,
     client_secret_file: Option<PathBuf>,
     client_certificate: Option<PathBuf>,
@@ -85,6 +86,7 @@ pub struct Given {
     pub token_versions: Vec<u8>,
     pub arm_url: Option<String>,
     pub arm_api_version: Option<String>,
+    pub jwks_refetch_floor: Option<u64>,
     pub arm_scope: Option<String>,
     pub client_secret: Option<String>,
     pub client_secret_file: Option<PathBuf>,
@@ -146,6 +148,8 @@ pub struct Settings {
     pub accept_v2: bool,
     pub arm_url: Url,
     pub arm_api_version: String,
+    /// Least time between refetches of the keys an unknown `kid` triggers.
+    pub jwks_refetch_floor: Duration,
     pub arm_scope: String,
     pub credential: Credential,
     pub tls: Option<(PathBuf, PathBuf)>,
@@ -341,6 +345,12 @@ pub fn resolve(g: Given, f: FileSettings) -> Result<Settings> {
             .arm_api_version
             .or(f.arm_api_version)
             .unwrap_or_else(|| "2022-12-01".to_owned()),
+        jwks_refetch_floor: Duration::from_secs(
+            g.jwks_refetch_floor
+                .or(f.jwks_refetch_floor)
+                .unwrap_or(30)
+                .clamp(1, 300),
+        ),
         arm_scope,
         credential,
         tls,

@@ -80,6 +80,9 @@ pub struct Args {
     /// ARM api-version for GET /subscriptions [default: 2022-12-01]
     #[arg(long, env = "AZOBO_API_ARM_API_VERSION", value_name = "VERSION")]
     pub arm_api_version: Option<String>,
+    /// Least seconds between key refetches an unknown `kid` triggers (1 to 300) [default: 30]
+    #[arg(long, env = "AZOBO_API_JWKS_REFETCH_FLOOR", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub jwks_refetch_floor: Option<u64>,
     /// Scope requested On-Behalf-Of the user [default: the cloud's ARM user_impersonation]
     #[arg(long, env = "AZOBO_API_ARM_SCOPE", value_name = "SCOPE")]
     pub arm_scope: Option<String>,
@@ -130,6 +133,7 @@ pub async fn run(
         token_versions: args.token_versions.clone(),
         arm_url: args.arm_url.clone(),
         arm_api_version: args.arm_api_version.clone(),
+        jwks_refetch_floor: args.jwks_refetch_floor,
         arm_scope: args.arm_scope.clone(),
         client_secret: env.get("AZOBO_API_CLIENT_SECRET").map(str::to_owned),
         client_secret_file: args.client_secret_file.clone(),

@@ -832,3 +832,20 @@ async fn an_arm_claims_challenge_reaches_the_caller_and_a_refused_arm_token_is_e
     assert_eq!(status, 200, "{body}");
     assert_eq!(obo_count(&t).await, 3);
 }
+
+#[tokio::test]
+async fn a_forged_kid_keeps_a_real_new_key_out_for_one_refetch_floor_at_most() {
+    let t = DevTenant::start(&[]).await;
+    let api = Api::start(&t, &["--jwks-refetch-floor", "1"]).await;
+    // An unauthenticated caller with a made-up `kid` spends the refetch...
+    let forged = signed(&t, good_claims(&t), Some("made-up-kid")).await;
+    let (s, _, _) = api.get("/subscriptions", Some(&bearer(&forged))).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // ...just as the identity platform starts signing with a new key.
+    t.control("keys/rotate", json!({})).await;
+    let fresh = user_token(&t, "alice").await;
+    // Once the floor has passed, the new key is fetched and accepted.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let (s, _, body) = api.get("/subscriptions", Some(&bearer(&fresh))).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+}
