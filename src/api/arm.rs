@@ -2,6 +2,7 @@
 //! (at most 100 pages), 429/503 are retried honouring `Retry-After` (3 tries, 30 s in all), and
 //! ARM's own 401/403 become a 502 carrying ARM's code and message.
 
+use crate::client::http::{BodyError, caps, read_capped};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -133,7 +134,17 @@ async fn page(
             .to_owned();
         tracing::debug!(correlation_id, arm_request_id = %request_id, status = status.as_u16(), "ARM page");
         if status.is_success() {
-            return resp.json::<Page>().await.map_err(|_| ApiError::BadGateway {
+            let body = read_capped(resp, caps::ARM_PAGE).await.map_err(|e| {
+                metrics.upstream_error(match e {
+                    BodyError::TooLarge(_) => "arm_too_large",
+                    BodyError::Read(_) => "arm_cut_off",
+                });
+                ApiError::BadGateway {
+                    code: "arm_bad_response".into(),
+                    message: format!("Azure Resource Manager's page could not be read: {e}"),
+                }
+            })?;
+            return serde_json::from_slice::<Page>(&body).map_err(|_| ApiError::BadGateway {
                 code: "arm_bad_response".into(),
                 message: "Azure Resource Manager sent an unreadable page".into(),
             });
@@ -158,7 +169,11 @@ async fn page(
             tokio::time::sleep(wait).await;
             continue;
         }
-        let body: ArmErrorBody = resp.json().await.unwrap_or_default();
+        let body: ArmErrorBody = read_capped(resp, caps::IDENTITY)
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
         let code = if body.error.code.is_empty() {
             format!("arm_http_{}", status.as_u16())
         } else {

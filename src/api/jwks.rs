@@ -129,7 +129,10 @@ impl KeyCache {
         if !r.status().is_success() {
             return Err(format!("`{url}` answered {}", r.status()));
         }
-        r.json().await.map_err(|e| format!("`{url}`: {e}"))
+        let body = crate::client::http::read_capped(r, crate::client::http::caps::IDENTITY)
+            .await
+            .map_err(|e| format!("`{url}`: {e}"))?;
+        serde_json::from_slice(&body).map_err(|e| format!("`{url}`: {e}"))
     }
 
     /// Fetches metadata and keys; on success replaces the current set.

@@ -215,9 +215,11 @@ impl Obo {
                 }
             })?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|_| {
-            ApiError::Unavailable("the identity platform's answer was cut off".into())
-        })?;
+        let body = crate::client::http::read_capped(resp, crate::client::http::caps::IDENTITY)
+            .await
+            .map_err(|_| {
+                ApiError::Unavailable("the identity platform's answer was cut off".into())
+            })?;
         if status.is_success() {
             let ok: TokenOk = serde_json::from_slice(&body).map_err(|_| {
                 ApiError::Unavailable(

@@ -123,10 +123,10 @@ pub async fn subscriptions(
         .get(reqwest::header::WWW_AUTHENTICATE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let text = resp.text().await.map_err(|e| {
-        CallError::Fatal(Error::upstream(format!("reading the answer of {url}: {e}")))
-    })?;
-    let body: Option<Value> = serde_json::from_str(&text).ok();
+    let bytes = super::http::read_capped(resp, super::http::caps::API_LISTING)
+        .await
+        .map_err(|e| CallError::Fatal(Error::upstream(format!("the API at {url}: {e}"))))?;
+    let body: Option<Value> = serde_json::from_slice(&bytes).ok();
     if !status.is_success() {
         let message = body
             .as_ref()

@@ -179,8 +179,13 @@ pub fn http_adapter(
             for (k, v) in resp.headers() {
                 builder = builder.header(k, v);
             }
-            let bytes = resp.bytes().await?;
-            Ok(builder.body(bytes.to_vec()).unwrap_or_default())
+            // An identity platform's answers are small; anything longer is not one.
+            let bytes = match super::http::read_capped(resp, super::http::caps::IDENTITY).await {
+                Ok(b) => b,
+                Err(super::http::BodyError::Read(e)) => return Err(e),
+                Err(super::http::BodyError::TooLarge(_)) => Vec::new(),
+            };
+            Ok(builder.body(bytes).unwrap_or_default())
         })
     }
 }

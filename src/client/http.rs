@@ -87,3 +87,55 @@ pub fn client(env: &Env) -> Result<reqwest::Client> {
         .build()
         .map_err(|e| Error::failure(format!("building the HTTP client: {e}")))
 }
+
+/// A response body that could not be read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Longer than the cap: the rest was never read.
+    TooLarge(usize),
+    /// The connection failed or timed out while reading.
+    Read(reqwest::Error),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::TooLarge(max) => write!(f, "the answer is larger than {} KiB", max / 1024),
+            BodyError::Read(e) => write!(
+                f,
+                "reading the answer failed: {}",
+                super::entra::source_chain(e)
+            ),
+        }
+    }
+}
+
+/// Caps for bodies from the network, by what they are.
+pub mod caps {
+    /// An identity platform's answer (token, metadata, keys, device code): a few KiB.
+    pub const IDENTITY: usize = 1024 * 1024;
+    /// One ARM page (100 subscriptions are about 100 KiB).
+    pub const ARM_PAGE: usize = 8 * 1024 * 1024;
+    /// The protected API's answer to `azobo subscriptions` (every page, merged).
+    pub const API_LISTING: usize = 64 * 1024 * 1024;
+}
+
+/// Reads `resp`'s body, at most `max` bytes: a `Content-Length` beyond it is refused before
+/// reading, a stream that runs past it is cut there. The time is bounded by the client's
+/// timeouts; memory by `max`.
+pub async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, BodyError> {
+    if resp
+        .content_length()
+        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > max))
+    {
+        return Err(BodyError::TooLarge(max));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Read)? {
+        if out.len().saturating_add(chunk.len()) > max {
+            return Err(BodyError::TooLarge(max));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}

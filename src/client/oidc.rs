@@ -63,7 +63,10 @@ async fn get_json<T: serde::de::DeserializeOwned>(
             "fetching the {what}: `{url}` answered {status}{hint}"
         )));
     }
-    resp.json().await.map_err(|e| {
+    let body = super::http::read_capped(resp, super::http::caps::IDENTITY)
+        .await
+        .map_err(|e| Error::upstream(format!("fetching the {what} from `{url}`: {e}")))?;
+    serde_json::from_slice(&body).map_err(|e| {
         Error::upstream(format!(
             "fetching the {what}: `{url}` sent something unexpected: {e}"
         ))

@@ -181,7 +181,9 @@ impl Graph {
                 .get("request-id")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let bytes = read_bounded(resp).await?;
+            let bytes = crate::client::http::read_capped(resp, MAX_ANSWER)
+                .await
+                .map_err(|e| Error::upstream(format!("Microsoft Graph ({method} {url}): {e}")))?;
             let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             if status.is_success() {
                 return Ok(Some(if bytes.is_empty() { json!({}) } else { json }));
@@ -228,24 +230,6 @@ impl Graph {
             ));
         }
     }
-}
-
-async fn read_bounded(mut resp: reqwest::Response) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| Error::upstream(format!("reading Microsoft Graph's answer: {e}")))?
-    {
-        if out.len() + chunk.len() > MAX_ANSWER {
-            return Err(Error::upstream(format!(
-                "Microsoft Graph's answer is larger than {} MiB",
-                MAX_ANSWER / 1024 / 1024
-            )));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
 }
 
 /// Graph's `{"error":{"code","message","innerError":{"request-id"}}}` in one line.

@@ -849,3 +849,71 @@ async fn a_forged_kid_keeps_a_real_new_key_out_for_one_refetch_floor_at_most() {
     let (s, _, body) = api.get("/subscriptions", Some(&bearer(&fresh))).await;
     assert_eq!(s, StatusCode::OK, "{body}");
 }
+
+/// A server on loopback that answers every request 200 with a chunked JSON body that never
+/// ends (until the peer goes away).
+async fn endless_server() -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                if s
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n1\r\n[\r\n")
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                let chunk = format!("{:x}\r\n{}\r\n", 8192, "1,".repeat(4096));
+                while s.write_all(chunk.as_bytes()).await.is_ok() {}
+            });
+        }
+    });
+    url
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_answer_is_cut_off_with_a_502_in_bounded_memory() {
+    let t = DevTenant::start(&[]).await;
+    let endless = endless_server().await;
+    let mut args = Api::args_for(&t);
+    let arm = args.iter().position(|a| a == "--arm-url").unwrap();
+    args[arm + 1] = endless.clone();
+    let api = Api::spawn(&args, &[("AZOBO_API_CLIENT_SECRET", &t.api_secret())]).await;
+    api.wait_ready().await;
+    let pid = api.child.id().unwrap();
+    let before = rss_kib(pid);
+    let bearer = format!("Bearer {}", user_token(&t, "alice").await);
+    for _ in 0..3 {
+        let (status, _, body) = api.get("/subscriptions", Some(&bearer)).await;
+        assert_eq!(status, 502, "{body}");
+        assert!(body.to_string().contains("larger than"), "{body}");
+    }
+    let after = rss_kib(pid);
+    assert!(
+        after < before + 64 * 1024,
+        "serve-api grew from {before} KiB to {after} KiB"
+    );
+    let (status, _, _) = api.get("/healthz", None).await;
+    assert_eq!(status, 200);
+
+    // The CLI, pointed at an endless API, gives up the same way.
+    let mut sh = crate::support::Shell::new(&t, crate::support::Keyring::File);
+    sh.set("AZOBO_TOKEN", "any-token");
+    sh.set("AZOBO_API_URL", &endless);
+    sh.run(&["subscriptions"]).assert_fails(5, "larger than");
+}
