@@ -160,6 +160,7 @@ complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l allowed-tenant
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l token-versions -d 'Accepted token versions: 1, 2 or 1,2 [default: 1,2]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l arm-url -d 'Azure Resource Manager base URL (overrides the cloud\'s)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l arm-api-version -d 'ARM api-version for GET /subscriptions [default: 2022-12-01]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l jwks-refetch-floor -d 'Least seconds between key refetches an unknown `kid` triggers (1 to 300) [default: 30]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l arm-scope -d 'Scope requested On-Behalf-Of the user [default: the cloud\'s ARM user_impersonation]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l client-secret-file -d 'File holding the client secret (or set AZOBO_API_CLIENT_SECRET)' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l client-certificate -d 'PEM with the app\'s certificate (and its key, unless --client-certificate-key)' -r -F
@@ -168,7 +169,7 @@ complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l tls-cert -d 'S
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l tls-key -d 'The TLS private key (PEM)' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l log-format -d 'Access log format' -r -f -a "human\t'One human-readable line per request'
 json\t'One JSON object per line'"
-complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l max-connections -d 'Connections served at once' -r
+complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l max-connections -d 'Connections served at once (one peer address gets a quarter of them)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''

@@ -27,6 +27,11 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Connections served at once; further ones wait in the kernel's backlog.
     pub max_connections: usize,
+    /// Connections one peer address may hold at once; more are closed as they arrive, so one
+    /// peer cannot take every slot.
+    pub max_connections_per_peer: usize,
+    /// Time a new connection gets to send its first byte (idle connections go early).
+    pub first_byte_timeout: Duration,
     /// Time in-flight requests get to finish after shutdown starts.
     pub shutdown_grace: Duration,
     /// Time allowed for the TLS handshake.
@@ -39,6 +44,8 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             max_header_bytes: 16 * 1024,
             max_connections: 1024,
+            max_connections_per_peer: 256,
+            first_byte_timeout: Duration::from_secs(3),
             shutdown_grace: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
         }
@@ -72,6 +79,51 @@ pub fn tls_acceptor(chain_pem: &[u8], key_pem: &[u8]) -> Result<TlsAcceptor> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
+/// Live connections per peer address.
+#[derive(Default)]
+struct PeerCounts(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+/// One connection's place in `PeerCounts`; leaving on drop.
+struct PeerSlot {
+    counts: Arc<PeerCounts>,
+    ip: std::net::IpAddr,
+}
+
+impl PeerCounts {
+    /// A slot for `ip`, unless it holds `max` already.
+    fn enter(self: &Arc<Self>, ip: std::net::IpAddr, max: usize) -> Option<PeerSlot> {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = map.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot {
+            counts: Arc::clone(self),
+            ip,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut map = self
+            .counts
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, then drains connections for at
 /// most `limits.shutdown_grace`.
 pub async fn serve(
@@ -83,6 +135,7 @@ pub async fn serve(
 ) {
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let peers = Arc::new(PeerCounts::default());
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -112,6 +165,13 @@ pub async fn serve(
                 }
             },
         };
+        let Some(peer_slot) = peers.enter(peer.ip(), limits.max_connections_per_peer) else {
+            tracing::debug!(
+                "{peer} holds {} connections already; closing this one",
+                limits.max_connections_per_peer
+            );
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
         let builder = Arc::clone(&builder);
@@ -119,6 +179,16 @@ pub async fn serve(
         let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            let _peer_slot = peer_slot;
+            // A connection that sends nothing holds a slot for nothing: it goes early.
+            let mut first = [0u8; 1];
+            if !matches!(
+                tokio::time::timeout(limits.first_byte_timeout, stream.peek(&mut first)).await,
+                Ok(Ok(n)) if n > 0
+            ) {
+                tracing::debug!("{peer} sent nothing within {:?}", limits.first_byte_timeout);
+                return;
+            }
             match tls {
                 Some(acceptor) => {
                     let handshake =

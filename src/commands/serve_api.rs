@@ -104,7 +104,7 @@ pub struct Args {
     /// Access log format
     #[arg(long, env = "AZOBO_API_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
-    /// Connections served at once
+    /// Connections served at once (one peer address gets a quarter of them)
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_connections: usize,
 }
@@ -171,6 +171,8 @@ pub async fn run(
     tracing::info!("serve-api listening on {scheme}://{addr}");
     let limits = Limits {
         max_connections: args.max_connections,
+        // A quarter each: one peer (a load balancer aside) never takes every slot.
+        max_connections_per_peer: (args.max_connections / 4).max(1),
         header_read_timeout: Duration::from_secs(10),
         max_header_bytes: 16 * 1024,
         shutdown_grace: Duration::from_secs(20),

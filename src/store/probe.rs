@@ -50,6 +50,11 @@ fn random_name() -> String {
 fn program(store_checker: Option<&Path>) -> std::result::Result<PathBuf, String> {
     match store_checker {
         Some(p) => Ok(p.to_path_buf()),
+        // On Linux, this very image even if the file was replaced meanwhile (an upgrade while a
+        // sign-in waited).
+        None if cfg!(target_os = "linux") && Path::new("/proc/self/exe").exists() => {
+            Ok(PathBuf::from("/proc/self/exe"))
+        }
         None => std::env::current_exe()
             .map_err(|e| format!("cannot find azobo's own executable to check with: {e}")),
     }

@@ -917,3 +917,56 @@ async fn an_endless_answer_is_cut_off_with_a_502_in_bounded_memory() {
     sh.set("AZOBO_API_URL", &endless);
     sh.run(&["subscriptions"]).assert_fails(5, "larger than");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_from_one_peer_do_not_starve_another() {
+    use tokio::io::AsyncReadExt as _;
+    let t = DevTenant::start(&[]).await;
+    let api = Api::start(&t, &["--max-connections", "200"]).await;
+    let port = url::Url::parse(&api.url).unwrap().port().unwrap();
+    // 1,100 idle connections from one peer (far more than the 200 this serve-api serves at
+    // once), each re-opened as soon as it is dropped.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut flood = tokio::task::JoinSet::new();
+    for _ in 0..1_100 {
+        let stop = std::sync::Arc::clone(&stop);
+        flood.spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.bind(([127, 0, 0, 3], 0).into()).unwrap();
+                let Ok(mut s) = socket.connect(([127, 0, 0, 1], port).into()).await else {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    continue;
+                };
+                let mut buf = [0u8; 64];
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(15), s.read(&mut buf))
+                    .await;
+            }
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    // Another peer is still served, promptly.
+    let other = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 1]))
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let r = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            other.get(format!("{}/healthz", api.url)).send(),
+        )
+        .await
+        .expect("healthz answered")
+        .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "healthz took {:?} behind another peer's idle connections",
+            started.elapsed()
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    flood.abort_all();
+}
