@@ -202,6 +202,7 @@ set edit:completion:arg-completer[azobo] = {|@words|
             cand --tls-cert 'Serve HTTPS with this certificate chain (PEM)'
             cand --tls-key 'The TLS private key (PEM)'
             cand --log-format 'Access log format'
+            cand --metrics-listen 'Serve /metrics on this address instead (an internal listener; the public one then has none)'
             cand --max-connections 'Connections served at once (one peer address gets a quarter of them)'
             cand --profile 'Profile to use [env: AZOBO_PROFILE] [default: default]'
             cand --config 'Configuration file to read [env: AZOBO_CONFIG]'

@@ -169,6 +169,7 @@ complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l tls-cert -d 'S
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l tls-key -d 'The TLS private key (PEM)' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l log-format -d 'Access log format' -r -f -a "human\t'One human-readable line per request'
 json\t'One JSON object per line'"
+complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l metrics-listen -d 'Serve /metrics on this address instead (an internal listener; the public one then has none)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l max-connections -d 'Connections served at once (one peer address gets a quarter of them)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F

@@ -181,6 +181,14 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// `/metrics` alone, for `--metrics-listen`.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_text))
+        .fallback(|| async { ApiError::NotFound.into_response() })
+        .with_state(state)
+}
+
 async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
     let mut resp = state.metrics.encode().into_response();
     resp.headers_mut().insert(
@@ -242,14 +250,16 @@ async fn envelope(State(state): State<Arc<AppState>>, mut req: Request, next: Ne
 }
 
 /// The router.
-pub fn router(state: Arc<AppState>) -> Router {
+pub fn router(state: Arc<AppState>, with_metrics: bool) -> Router {
     let not_allowed = || async { ApiError::MethodNotAllowed.into_response() };
-    Router::new()
+    let mut r = Router::new()
         .route("/subscriptions", get(subscriptions).fallback(not_allowed))
         .route("/healthz", get(healthz).fallback(not_allowed))
-        .route("/readyz", get(readyz).fallback(not_allowed))
-        .route("/metrics", get(metrics_text).fallback(not_allowed))
-        .fallback(|| async { ApiError::NotFound.into_response() })
+        .route("/readyz", get(readyz).fallback(not_allowed));
+    if with_metrics {
+        r = r.route("/metrics", get(metrics_text).fallback(not_allowed));
+    }
+    r.fallback(|| async { ApiError::NotFound.into_response() })
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             envelope,

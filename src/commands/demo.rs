@@ -92,7 +92,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
     let refresher = state.keys.spawn_refresher();
     let api_task = tokio::spawn(http_server::serve(
         listener,
-        router(state),
+        router(state, true),
         None,
         Limits {
             shutdown_grace: Duration::from_secs(2),

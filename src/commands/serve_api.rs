@@ -104,6 +104,9 @@ pub struct Args {
     /// Access log format
     #[arg(long, env = "AZOBO_API_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
+    /// Serve /metrics on this address instead (an internal listener; the public one then has none)
+    #[arg(long, env = "AZOBO_API_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Connections served at once (one peer address gets a quarter of them)
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_connections: usize,
@@ -161,13 +164,32 @@ pub async fn run(
     let addr = listener
         .local_addr()
         .map_err(|e| Error::io("reading the bound address", e))?;
+    let metrics_listener = match args.metrics_listen {
+        Some(a) => Some(
+            tokio::net::TcpListener::bind(a)
+                .await
+                .map_err(|e| Error::io(format!("binding `--metrics-listen {a}`"), e))?,
+        ),
+        None => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(l) => Some(
+            l.local_addr()
+                .map_err(|e| Error::io("reading the metrics listener's address", e))?,
+        ),
+        None => None,
+    };
     let http = crate::client::http::client(env)?;
     let state = Arc::new(AppState::new(settings, http));
     let refresher = state.keys.spawn_refresher();
     // Listen for signals before announcing: a supervisor may stop us the moment it reads the line.
     let stop = http_server::shutdown_signal();
     let scheme = if tls.is_some() { "https" } else { "http" };
-    printer.json_line(&serde_json::json!({"listening": format!("{scheme}://{addr}")}))?;
+    let mut line = serde_json::json!({"listening": format!("{scheme}://{addr}")});
+    if let Some(m) = metrics_addr {
+        line["metrics"] = serde_json::json!(format!("http://{m}/metrics"));
+    }
+    printer.json_line(&line)?;
     tracing::info!("serve-api listening on {scheme}://{addr}");
     let limits = Limits {
         max_connections: args.max_connections,
@@ -178,7 +200,24 @@ pub async fn run(
         shutdown_grace: Duration::from_secs(20),
         ..Limits::default()
     };
-    http_server::serve(listener, router(state), tls, limits, stop).await;
+    // Scrapes are few and come from inside: a small listener of their own, when asked for.
+    let internal = metrics_listener.map(|l| {
+        tokio::spawn(http_server::serve(
+            l,
+            crate::api::metrics_router(Arc::clone(&state)),
+            None,
+            Limits {
+                max_connections: 16,
+                ..Limits::default()
+            },
+            std::future::pending(),
+        ))
+    });
+    let public = router(state, internal.is_none());
+    http_server::serve(listener, public, tls, limits, stop).await;
+    if let Some(m) = internal {
+        m.abort();
+    }
     refresher.abort();
     tracing::info!("serve-api stopped");
     Ok(())

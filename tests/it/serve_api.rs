@@ -970,3 +970,26 @@ async fn idle_connections_from_one_peer_do_not_starve_another() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     flood.abort_all();
 }
+
+#[tokio::test]
+async fn metrics_can_move_to_an_internal_listener() {
+    let t = DevTenant::start(&[]).await;
+    let api = Api::start(&t, &["--metrics-listen", "127.0.0.1:0"]).await;
+    let internal = api.startup["metrics"].as_str().unwrap().to_owned();
+    let bearer = format!("Bearer {}", user_token(&t, "alice").await);
+    let (status, _, _) = api.get("/subscriptions", Some(&bearer)).await;
+    assert_eq!(status, 200);
+    let text = api
+        .http
+        .get(&internal)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("# EOF"), "OpenMetrics text: {text}");
+    assert!(text.contains("obo"), "{text}");
+    let (status, _, _) = api.get("/metrics", None).await;
+    assert_eq!(status, 404, "the public listener no longer shows metrics");
+}

@@ -626,6 +626,8 @@ impl Run {
 pub struct Api {
     pub child: Child,
     pub url: String,
+    /// The startup line.
+    pub startup: Value,
     pub http: reqwest::Client,
     logs: std::sync::Arc<std::sync::Mutex<String>>,
     drain: tokio::task::JoinHandle<()>,
@@ -687,6 +689,7 @@ impl Api {
         .expect("a line");
         let v: Value = serde_json::from_str(&line).expect("JSON line");
         let url = v["listening"].as_str().expect("listening").to_owned();
+        let startup = v.clone();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
@@ -706,6 +709,7 @@ impl Api {
         Self {
             child,
             url,
+            startup,
             http,
             logs,
             drain,
