@@ -941,6 +941,8 @@ async fn idle_connections_from_one_peer_do_not_starve_another() {
                 let mut buf = [0u8; 64];
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(15), s.read(&mut buf))
                     .await;
+                // Re-open, without spinning: the other tests share these two cores.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         });
     }
@@ -961,8 +963,10 @@ async fn idle_connections_from_one_peer_do_not_starve_another() {
         .expect("healthz answered")
         .unwrap();
         assert_eq!(r.status(), 200);
+        // Without the per-peer cap it waits out the 10 s head timeout of the connections ahead
+        // of it; the bound leaves room for a loaded two-core machine.
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(1),
+            started.elapsed() < std::time::Duration::from_secs(5),
             "healthz took {:?} behind another peer's idle connections",
             started.elapsed()
         );
