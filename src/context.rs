@@ -58,6 +58,20 @@ impl<'a> Context<'a> {
         crate::client::http::client(self.env)
     }
 
+    /// What a sign-in needs from this run: `http`, the environment, the printer for prompts,
+    /// and whether a person is there.
+    pub fn sign_in_surroundings<'h>(
+        &'h self,
+        http: &'h reqwest::Client,
+    ) -> crate::client::sign_in::Surroundings<'h> {
+        crate::client::sign_in::Surroundings {
+            http,
+            env: self.env,
+            printer: self.printer,
+            interactive: self.interactive,
+        }
+    }
+
     /// Where sessions are kept.
     pub fn sessions_dir(&self) -> Result<PathBuf> {
         store::default_dir()

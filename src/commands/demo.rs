@@ -10,7 +10,7 @@ use oauth2::TokenResponse as _;
 use crate::api::settings::{FileSettings, Given, resolve};
 use crate::api::{AppState, router};
 use crate::client::api;
-use crate::client::sign_in::{self, SignInOptions, Surroundings};
+use crate::client::sign_in::{self, SignInOptions};
 use crate::commands::subscriptions::Listing;
 use crate::context::Context;
 use crate::dev_tenant::{self, Options, seed::SeedFile};
@@ -113,16 +113,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
     );
     opts.auto_follow = auto;
     let http = ctx.http()?;
-    let signed = sign_in::sign_in(
-        &opts,
-        Surroundings {
-            http: &http,
-            env: ctx.env,
-            printer: ctx.printer,
-            interactive: ctx.interactive,
-        },
-    )
-    .await?;
+    let signed = sign_in::sign_in(&opts, ctx.sign_in_surroundings(&http)).await?;
     printer.info(&format!(
         "Signed in as {} <{}>.",
         signed.account.name, signed.account.username

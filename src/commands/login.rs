@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::client::sign_in::{self, SignInOptions, Surroundings};
+use crate::client::sign_in::{self, SignInOptions};
 use crate::config::Overrides;
 use crate::context::Context;
 use crate::env_vars;
@@ -141,12 +141,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Outcome> {
         ),
     };
     let http = ctx.http()?;
-    let surroundings = Surroundings {
-        http: &http,
-        env: ctx.env,
-        printer: ctx.printer,
-        interactive: ctx.interactive,
-    };
+    let surroundings = ctx.sign_in_surroundings(&http);
     let stored =
         sign_in::sign_in_to_store(&opts, surroundings, &store, &plan, &authority, &tenant)
             .await

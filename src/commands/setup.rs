@@ -8,7 +8,7 @@ use std::time::Duration;
 use oauth2::TokenResponse as _;
 use serde::Serialize;
 
-use crate::client::sign_in::{self, SignInOptions, Surroundings};
+use crate::client::sign_in::{self, SignInOptions};
 use crate::config::{self, Overrides};
 use crate::config_edit::{self, Edit};
 use crate::context::Context;
@@ -218,12 +218,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Report> {
     let http = ctx.http()?;
     let signed = sign_in::sign_in(
         &opts,
-        Surroundings {
-            http: &http,
-            env: ctx.env,
-            printer: ctx.printer,
-            interactive: ctx.interactive,
-        },
+        ctx.sign_in_surroundings(&http),
     )
     .await
     .map_err(|e| {

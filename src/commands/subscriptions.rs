@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::client::api::{self, CallError};
 use crate::client::session;
-use crate::client::sign_in::{self, SignInOptions, Surroundings};
+use crate::client::sign_in::{self, SignInOptions};
 use crate::config::Overrides;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -185,12 +185,7 @@ async fn with_session(
     opts.device_code = args.device_code;
     sign_in::sign_in_to_store(
         &opts,
-        Surroundings {
-            http,
-            env: ctx.env,
-            printer: ctx.printer,
-            interactive: ctx.interactive,
-        },
+        ctx.sign_in_surroundings(http),
         &store,
         &sign_in::same_storage(&meta),
         &meta.authority,
