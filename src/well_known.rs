@@ -11,5 +11,8 @@ pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 pub const GRAPH_CLI_TOOLS_APP_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 /// The Azure CLI's public client.
 pub const AZURE_CLI_APP_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+/// The longest access-token lifetime believed from the identity platform: 28 hours, Entra's
+/// longest (with Continuous Access Evaluation). A longer `expires_in` is taken as this.
+pub const MAX_ACCESS_TOKEN_LIFETIME_SECS: u64 = 28 * 3600;
 /// The delegated permission azobo's API app exposes.
 pub const API_SCOPE_NAME: &str = "access_as_user";

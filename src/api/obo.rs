@@ -6,12 +6,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// The `claims` request parameter that declares the `cp1` client capability.
-const CP1_CLAIMS: &str = r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#;
-
-/// The longest access-token lifetime believed from the identity platform (28 hours).
-const MAX_TOKEN_LIFETIME_SECS: u64 = 28 * 3600;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use moka::Expiry;
@@ -23,6 +17,9 @@ use super::error::ApiError;
 use super::metrics::Metrics;
 use super::settings::{Credential, Settings};
 use crate::client::entra::{EntraError, source_chain};
+
+/// The `claims` request parameter that declares the `cp1` client capability.
+const CP1_CLAIMS: &str = r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#;
 
 /// Cached tokens are dropped this long before they expire.
 const MARGIN: Duration = Duration::from_secs(300);
@@ -228,8 +225,11 @@ impl Obo {
             })?;
             // The lifetime comes from the network: bounded (Entra's longest, with Continuous
             // Access Evaluation, is 28 hours), and added without overflow.
-            let lifetime =
-                Duration::from_secs(ok.expires_in.unwrap_or(3600).min(MAX_TOKEN_LIFETIME_SECS));
+            let lifetime = Duration::from_secs(
+                ok.expires_in
+                    .unwrap_or(3600)
+                    .min(crate::well_known::MAX_ACCESS_TOKEN_LIFETIME_SECS),
+            );
             return Ok(ArmToken {
                 secret: ok.access_token,
                 expires_at: started.checked_add(lifetime).unwrap_or(started),

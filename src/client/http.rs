@@ -114,6 +114,8 @@ impl std::fmt::Display for BodyError {
 pub mod caps {
     /// An identity platform's answer (token, metadata, keys, device code): a few KiB.
     pub const IDENTITY: usize = 1024 * 1024;
+    /// A Microsoft Graph answer (a page of applications or grants).
+    pub const GRAPH: usize = 4 * 1024 * 1024;
     /// One ARM page (100 subscriptions are about 100 KiB).
     pub const ARM_PAGE: usize = 8 * 1024 * 1024;
     /// The protected API's answer to `azobo subscriptions` (every page, merged).

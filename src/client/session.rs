@@ -11,10 +11,6 @@ use super::entra::{EntraClient, http_adapter, map_token_error};
 use crate::error::{Error, Result};
 use crate::store::{CachedToken, Loaded, Storage, Store};
 
-/// The longest access-token lifetime believed from the identity platform (28 hours, Entra's
-/// longest with Continuous Access Evaluation).
-pub(crate) const MAX_TOKEN_LIFETIME_SECS: u64 = 28 * 3600;
-
 /// A token younger than this much before expiry is refreshed instead of used.
 const MIN_REMAINING_SECS: u64 = 5 * 60;
 
@@ -55,6 +51,16 @@ impl std::fmt::Debug for AccessToken {
             .field("plaintext_file", &self.plaintext_file)
             .finish()
     }
+}
+
+/// When a token answered with `expires_in` expires (POSIX seconds): an hour when the answer
+/// says nothing, never more than Entra's longest lifetime, never an overflow.
+pub fn expires_on(expires_in: Option<std::time::Duration>) -> u64 {
+    now().saturating_add(
+        expires_in
+            .map_or(3600, |d| d.as_secs())
+            .min(crate::well_known::MAX_ACCESS_TOKEN_LIFETIME_SECS),
+    )
 }
 
 /// Seconds since the epoch.
@@ -140,11 +146,7 @@ pub async fn access_token(
         .await;
     match result {
         Ok(resp) => {
-            let expires_on = now().saturating_add(
-                resp.expires_in()
-                    .map_or(3600, |d| d.as_secs())
-                    .min(MAX_TOKEN_LIFETIME_SECS),
-            );
+            let expires_on = expires_on(resp.expires_in());
             let granted = resp.scopes().map_or_else(
                 || scope.to_owned(),
                 |s| s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(" "),

@@ -299,13 +299,7 @@ pub async fn sign_in_to_store(
         CachedToken {
             access_token: signed.token.access_token().secret().clone(),
             scope: granted_scope(&signed.token, &opts.api_scope),
-            expires_on: session::now().saturating_add(
-                signed
-                    .token
-                    .expires_in()
-                    .map_or(3600, |d| d.as_secs())
-                    .min(session::MAX_TOKEN_LIFETIME_SECS),
-            ),
+            expires_on: session::expires_on(signed.token.expires_in()),
         },
     );
     let meta = SessionMeta {

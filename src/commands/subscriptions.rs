@@ -81,7 +81,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
             }
         }
     } else {
-        let l = with_session(
+        let (listing, file) = with_session(
             args,
             ctx,
             profile.api_scope.as_ref(),
@@ -90,12 +90,8 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
             &correlation_id,
         )
         .await?;
-        let store = ctx.store()?;
-        plaintext_file = store
-            .meta()?
-            .filter(|m| m.storage == crate::store::Storage::File)
-            .map(|_| store.plaintext_path());
-        l
+        plaintext_file = file;
+        listing
     };
     let mut items = listing.items;
     if let Some(state) = &args.state {
@@ -125,6 +121,8 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
     })
 }
 
+/// The listing through the session, and the plaintext file the session is kept in, if it is
+/// (read from the one metadata read that also gives the scope).
 async fn with_session(
     args: &Args,
     ctx: &Context<'_>,
@@ -132,10 +130,15 @@ async fn with_session(
     http: &reqwest::Client,
     url: &str,
     correlation_id: &str,
-) -> Result<api::Listing> {
+) -> Result<(api::Listing, Option<std::path::PathBuf>)> {
     let store = ctx.store()?;
     let name = ctx.profile_name();
-    let scope = match store.meta()? {
+    let meta = store.meta()?;
+    let plaintext_file = meta
+        .as_ref()
+        .filter(|m| m.storage == crate::store::Storage::File)
+        .map(|_| store.plaintext_path());
+    let scope = match meta {
         Some(m) => m.api_scope,
         None => profile_scope
             .cloned()
@@ -143,7 +146,23 @@ async fn with_session(
                 message: format!("not signed in (profile `{name}`)"),
             })?,
     };
-    let token = session::access_token(&store, &name, || Ok(http.clone()), &scope, false).await?;
+    let listing =
+        listing_with_session(args, ctx, &store, &name, &scope, http, url, correlation_id).await?;
+    Ok((listing, plaintext_file))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn listing_with_session(
+    args: &Args,
+    ctx: &Context<'_>,
+    store: &crate::store::Store,
+    name: &str,
+    scope: &str,
+    http: &reqwest::Client,
+    url: &str,
+    correlation_id: &str,
+) -> Result<api::Listing> {
+    let token = session::access_token(store, name, || Ok(http.clone()), scope, false).await?;
     let (claims, message) = match api::subscriptions(http, url, &token.secret, correlation_id).await
     {
         Ok(l) => return Ok(l),
@@ -151,7 +170,7 @@ async fn with_session(
         Err(CallError::Unauthorized(m)) => {
             // The token may have been revoked or expired in flight: refresh once and retry.
             let fresh =
-                session::access_token(&store, &name, || Ok(http.clone()), &scope, true).await?;
+                session::access_token(store, name, || Ok(http.clone()), scope, true).await?;
             return match api::subscriptions(http, url, &fresh.secret, correlation_id).await {
                 Ok(l) => Ok(l),
                 Err(CallError::Fatal(e)) => Err(e),
@@ -176,7 +195,7 @@ async fn with_session(
         }
         .with_hint(format!(
             "at a terminal, run `{}`",
-            sign_in::claims_command(&name, &claims)
+            sign_in::claims_command(name, &claims)
         )));
     }
     ctx.printer
@@ -186,13 +205,13 @@ async fn with_session(
     sign_in::sign_in_to_store(
         &opts,
         ctx.sign_in_surroundings(http),
-        &store,
+        store,
         &sign_in::same_storage(&meta),
         &meta.authority,
         &meta.tenant,
     )
     .await?;
-    let token = session::access_token(&store, &name, || Ok(http.clone()), &scope, false).await?;
+    let token = session::access_token(store, name, || Ok(http.clone()), scope, false).await?;
     match api::subscriptions(http, url, &token.secret, correlation_id).await {
         Ok(l) => Ok(l),
         Err(CallError::Fatal(e)) => Err(e),

@@ -20,8 +20,6 @@ const BUSY_TRIES: usize = 5;
 const REPLICATION_TRIES: usize = 8;
 /// Longest wait between two tries.
 const MAX_WAIT: Duration = Duration::from_secs(10);
-/// Largest answer read from Graph.
-const MAX_ANSWER: usize = 4 * 1024 * 1024;
 
 /// A write `--dry-run` would have sent.
 #[derive(Debug, Clone, Serialize)]
@@ -181,7 +179,7 @@ impl Graph {
                 .get("request-id")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let bytes = crate::client::http::read_capped(resp, MAX_ANSWER)
+            let bytes = crate::client::http::read_capped(resp, crate::client::http::caps::GRAPH)
                 .await
                 .map_err(|e| Error::upstream(format!("Microsoft Graph ({method} {url}): {e}")))?;
             let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);

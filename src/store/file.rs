@@ -21,17 +21,9 @@ pub(crate) fn ensure_private_dir(dir: &Path) -> Result<()> {
 
 /// Replaces `path` with `bytes` atomically; the file is 0600 from its first byte.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::failure(format!("`{}` has no parent directory", path.display())))?;
+    let dir = parent(path)?;
     ensure_private_dir(dir)?;
-    let ctx = || format!("writing `{}`", path.display());
-    // tempfile creates the file with mode 0600 on Unix.
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(ctx(), e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(ctx(), e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(ctx(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(ctx(), e.error))?;
-    Ok(())
+    persist_new(dir, path, bytes)
 }
 
 /// Replaces `path` with `bytes` atomically, 0600 from its first byte, creating missing parent
@@ -39,17 +31,25 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// a directory the user shares on purpose). A symbolic link is followed: its target is replaced.
 pub(crate) fn replace_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let dir = target
-        .parent()
-        .ok_or_else(|| Error::failure(format!("`{}` has no parent directory", target.display())))?;
+    let dir = parent(&target)?;
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("creating `{}`", dir.display()), e))?;
-    let ctx = || format!("writing `{}`", target.display());
+    persist_new(dir, &target, bytes)
+}
+
+fn parent(path: &Path) -> Result<&Path> {
+    path.parent()
+        .ok_or_else(|| Error::failure(format!("`{}` has no parent directory", path.display())))
+}
+
+/// Writes `bytes` to a new 0600 file in `dir` (tempfile creates it so on Unix), syncs it, and
+/// renames it over `path`: a crash never leaves half a file.
+fn persist_new(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let ctx = || format!("writing `{}`", path.display());
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(ctx(), e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(ctx(), e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(ctx(), e))?;
-    tmp.persist(&target)
-        .map_err(|e| Error::io(ctx(), e.error))?;
+    tmp.persist(path).map_err(|e| Error::io(ctx(), e.error))?;
     Ok(())
 }
 

@@ -70,21 +70,20 @@ impl Backend {
         } else {
             vec![Backend::SecretService, Backend::Keyutils]
         };
-        let pick = |b: Backend| {
-            if native.contains(&b) {
-                Ok(vec![b])
-            } else {
-                Err(format!("`{}` is not available on this platform", b.name()))
-            }
+        let Some(choice) = choice.map(str::to_ascii_lowercase).filter(|c| c != "auto") else {
+            return Ok(native);
         };
-        match choice.map(str::to_ascii_lowercase).as_deref() {
-            None | Some("auto") => Ok(native),
-            Some("secret-service") => pick(Backend::SecretService),
-            Some("keyutils") => pick(Backend::Keyutils),
-            Some("keychain") => pick(Backend::Keychain),
-            Some("credential-manager") => pick(Backend::CredentialManager),
-            Some(other) => Err(format!(
-                "unknown keyring `{other}`; use auto, secret-service, keyutils, keychain or credential-manager"
+        let all = [
+            Backend::SecretService,
+            Backend::Keyutils,
+            Backend::Keychain,
+            Backend::CredentialManager,
+        ];
+        match all.into_iter().find(|b| b.id() == choice) {
+            Some(b) if native.contains(&b) => Ok(vec![b]),
+            Some(b) => Err(format!("`{}` is not available on this platform", b.name())),
+            None => Err(format!(
+                "unknown keyring `{choice}`; use auto, secret-service, keyutils, keychain or credential-manager"
             )),
         }
     }

@@ -362,7 +362,7 @@ impl Store {
     /// must not overwrite each other's key.
     fn slot_key_entry(&self, slot: Slot) -> String {
         let dir = sha2::Sha256::digest(self.dir.to_string_lossy().as_bytes());
-        let short: String = dir.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        let short = hex(&dir[..6]);
         format!("token-cache-key:{}@{short}#{}", self.profile, slot.name())
     }
 
@@ -756,7 +756,12 @@ pub(crate) fn session_digest(meta: &SessionMeta, secrets: &Secrets) -> String {
     h.update(meta.account.tenant_id.as_bytes());
     h.update(b"\0");
     h.update(serde_json::to_vec(secrets).unwrap_or_default());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex(&h.finalize())
+}
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

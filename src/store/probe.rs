@@ -37,13 +37,13 @@ pub(crate) fn digest(bytes: &[u8]) -> String {
     let mut h = sha2::Sha256::new();
     h.update(b"azobo-store-check\0");
     h.update(bytes);
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    super::hex(&h.finalize())
 }
 
 fn random_name() -> String {
     let mut b = [0u8; 8];
     rand::fill(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    super::hex(&b)
 }
 
 /// The program that answers checks: this very binary.

@@ -184,16 +184,6 @@ async fn bad_storage_settings_are_usage_errors_before_any_sign_in() {
     assert_eq!(sign_ins_started(&t).await, 0);
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap()
-}
-
 /// `count` requests with a wrong state at `port`, each on its own connection, spread over
 /// several loopback source addresses so the flood never runs out of ephemeral ports.
 async fn stray_requests(port: u16, count: usize) {
@@ -265,9 +255,9 @@ async fn a_flood_of_stray_requests_leaves_the_listener_flat_and_the_sign_in_comp
     let port = redirect.port().unwrap();
     let pid = child.id();
     stray_requests(port, 2_000).await;
-    let before = rss_kib(pid);
+    let before = crate::support::rss_kib(pid);
     stray_requests(port, 100_000).await;
-    let after = rss_kib(pid);
+    let after = crate::support::rss_kib(pid);
     assert!(
         after <= before + 5 * 1024,
         "RSS grew from {before} KiB to {after} KiB over 100,000 stray requests"

@@ -876,16 +876,6 @@ async fn endless_server() -> String {
     url
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_answer_is_cut_off_with_a_502_in_bounded_memory() {
     let t = DevTenant::start(&[]).await;
@@ -896,14 +886,14 @@ async fn an_endless_answer_is_cut_off_with_a_502_in_bounded_memory() {
     let api = Api::spawn(&args, &[("AZOBO_API_CLIENT_SECRET", &t.api_secret())]).await;
     api.wait_ready().await;
     let pid = api.child.id().unwrap();
-    let before = rss_kib(pid);
+    let before = crate::support::rss_kib(pid);
     let bearer = format!("Bearer {}", user_token(&t, "alice").await);
     for _ in 0..3 {
         let (status, _, body) = api.get("/subscriptions", Some(&bearer)).await;
         assert_eq!(status, 502, "{body}");
         assert!(body.to_string().contains("larger than"), "{body}");
     }
-    let after = rss_kib(pid);
+    let after = crate::support::rss_kib(pid);
     assert!(
         after < before + 64 * 1024,
         "serve-api grew from {before} KiB to {after} KiB"

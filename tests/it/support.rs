@@ -825,3 +825,14 @@ pub fn at_terminal(sh: &Shell, args: &[&str], extra: &[(&str, &str)]) -> (Option
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
 }
+
+/// The resident memory of process `pid`, in KiB (Linux).
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap()
+}
