@@ -7,15 +7,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Value, json};
 
 use super::Tenant;
 use super::errors::ArmError;
+use super::tokens::{BearerProblem, verify_bearer};
 
 /// Audiences ARM accepts, as listed in its own error message.
 const AUDIENCES: [&str; 4] = [
@@ -33,63 +33,27 @@ fn unauthorized(code: &'static str, message: impl Into<String>) -> ArmError {
 
 /// Validates the bearer token; `Ok(None)` is an app-only token.
 fn caller(tenant: &Tenant, headers: &HeaderMap) -> Result<Option<String>, ArmError> {
-    let auth = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| {
-            unauthorized(
-                "AuthenticationFailed",
-                "Authentication failed. The 'Authorization' header is missing.",
-            )
-        })?;
-    let token = auth
-        .strip_prefix("Bearer ")
-        .or_else(|| auth.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| unauthorized("AuthenticationFailed", "Authentication failed. The 'Authorization' header is provided in an invalid format."))?;
-    let header = jsonwebtoken::decode_header(token)
-        .map_err(|_| unauthorized("InvalidAuthenticationToken", "The access token is invalid."))?;
-    if header.alg != Algorithm::RS256 {
-        return Err(unauthorized(
-            "InvalidAuthenticationToken",
-            "The access token is invalid.",
-        ));
-    }
-    let keys = tenant.keys();
-    let key = header
-        .kid
-        .as_deref()
-        .and_then(|k| keys.find(k))
-        .ok_or_else(|| {
-            unauthorized(
-                "InvalidAuthenticationToken",
-                "The access token has an invalid signature.",
-            )
-        })?;
-    let tid = tenant.dir().tenant_id.to_string();
-    let mut v = Validation::new(Algorithm::RS256);
-    v.set_audience(&AUDIENCES);
-    v.set_issuer(&[tenant.issuer_v1(&tid), tenant.issuer_v2(&tid)]);
-    v.leeway = 0;
-    v.set_required_spec_claims(&["exp", "aud", "iss"]);
-    let data = jsonwebtoken::decode::<Value>(token, &key.decoding, &v).map_err(|e| match e.kind() {
-        jsonwebtoken::errors::ErrorKind::ExpiredSignature => unauthorized(
+    let claims = verify_bearer(tenant, headers, &AUDIENCES).map_err(|p| match p {
+        BearerProblem::Missing => unauthorized(
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.",
+        ),
+        BearerProblem::Malformed => unauthorized("AuthenticationFailed", "Authentication failed. The 'Authorization' header is provided in an invalid format."),
+        BearerProblem::Expired => unauthorized(
             "ExpiredAuthenticationToken",
             "The access token expiry UTC time is earlier than current UTC time.",
         ),
-        jsonwebtoken::errors::ErrorKind::InvalidAudience => unauthorized(
+        BearerProblem::Audience => unauthorized(
             "InvalidAuthenticationTokenAudience",
             format!("The access token has been obtained for wrong audience or resource. It should exactly match with one of the allowed audiences '{}'.", AUDIENCES.join("','")),
         ),
-        jsonwebtoken::errors::ErrorKind::InvalidIssuer => unauthorized(
+        BearerProblem::Issuer => unauthorized(
             "InvalidAuthenticationTokenTenant",
             "The access token is from the wrong issuer. It must match the tenant associated with this subscription.",
         ),
-        jsonwebtoken::errors::ErrorKind::InvalidSignature => unauthorized("InvalidAuthenticationToken", "The access token has an invalid signature."),
-        _ => unauthorized("InvalidAuthenticationToken", "The access token is invalid."),
+        BearerProblem::Signature => unauthorized("InvalidAuthenticationToken", "The access token has an invalid signature."),
+        BearerProblem::Invalid => unauthorized("InvalidAuthenticationToken", "The access token is invalid."),
     })?;
-    let claims = data.claims;
     if claims["idtyp"] == "app" {
         return Ok(None);
     }

@@ -15,15 +15,15 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::Tenant;
 use super::seed::{App, CertificateCredential, GRAPH_APP_ID, PermissionGrant, ServicePrincipal};
+use super::tokens::{BearerProblem, verify_bearer};
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 * 1024;
@@ -179,50 +179,16 @@ fn unauthenticated(message: &str) -> GraphError {
 
 /// Validates the bearer token: RS256 by this tenant, for Graph, unexpired, a user's.
 fn caller(tenant: &Tenant, headers: &HeaderMap) -> Result<Caller, GraphError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
+    let claims = verify_bearer(tenant, headers, &AUDIENCES).map_err(|p| {
+        unauthenticated(match p {
+            BearerProblem::Missing | BearerProblem::Malformed => "Access token is empty.",
+            BearerProblem::Invalid => "Access token validation failure. Invalid token.",
+            BearerProblem::Signature => "Access token validation failure. Invalid signature.",
+            BearerProblem::Expired => "Lifetime validation failed, the token is expired.",
+            BearerProblem::Audience => "Access token validation failure. Invalid audience.",
+            BearerProblem::Issuer => "Access token validation failure.",
         })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| unauthenticated("Access token is empty."))?;
-    let header = jsonwebtoken::decode_header(token)
-        .map_err(|_| unauthenticated("Access token validation failure. Invalid token."))?;
-    if header.alg != Algorithm::RS256 {
-        return Err(unauthenticated(
-            "Access token validation failure. Invalid token.",
-        ));
-    }
-    let tid = tenant.dir().tenant_id.to_string();
-    let mut v = Validation::new(Algorithm::RS256);
-    v.set_audience(&AUDIENCES);
-    v.set_issuer(&[tenant.issuer_v1(&tid), tenant.issuer_v2(&tid)]);
-    v.leeway = 0;
-    v.set_required_spec_claims(&["exp", "aud", "iss"]);
-    let claims = {
-        let keys = tenant.keys();
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|k| keys.find(k))
-            .ok_or_else(|| {
-                unauthenticated("Access token validation failure. Invalid signature.")
-            })?;
-        jsonwebtoken::decode::<Value>(token, &key.decoding, &v)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    unauthenticated("Lifetime validation failed, the token is expired.")
-                }
-                jsonwebtoken::errors::ErrorKind::InvalidAudience => {
-                    unauthenticated("Access token validation failure. Invalid audience.")
-                }
-                _ => unauthenticated("Access token validation failure."),
-            })?
-            .claims
-    };
+    })?;
     let oid = claims["oid"].as_str().unwrap_or_default().to_owned();
     let scopes: Vec<String> = claims["scp"]
         .as_str()

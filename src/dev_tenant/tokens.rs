@@ -249,3 +249,68 @@ pub(crate) fn respond(tenant: &Tenant, issue: &Issue<'_>) -> Result<Value, AadEr
     }
     Ok(body)
 }
+
+/// Why a bearer token was refused by one of the dev tenant's own resources (ARM, Graph); each
+/// turns it into its own error shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BearerProblem {
+    /// No `Authorization` header.
+    Missing,
+    /// Not `Bearer <token>`.
+    Malformed,
+    /// Not a JWT, or not RS256.
+    Invalid,
+    /// Signed with a key this tenant does not publish, or a bad signature.
+    Signature,
+    /// Expired.
+    Expired,
+    /// For another resource.
+    Audience,
+    /// Issued by another tenant.
+    Issuer,
+}
+
+/// The claims of the request's bearer token, when this tenant issued it (RS256 with a published
+/// key, either issuer shape) for one of `audiences` and it has not expired (no leeway).
+pub(crate) fn verify_bearer(
+    tenant: &Tenant,
+    headers: &axum::http::HeaderMap,
+    audiences: &[&str],
+) -> Result<Value, BearerProblem> {
+    use jsonwebtoken::errors::ErrorKind;
+    let auth = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(BearerProblem::Missing)?;
+    let token = auth
+        .strip_prefix("Bearer ")
+        .or_else(|| auth.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(BearerProblem::Malformed)?;
+    let header = jsonwebtoken::decode_header(token).map_err(|_| BearerProblem::Invalid)?;
+    if header.alg != jsonwebtoken::Algorithm::RS256 {
+        return Err(BearerProblem::Invalid);
+    }
+    let tid = tenant.dir().tenant_id.to_string();
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(audiences);
+    v.set_issuer(&[tenant.issuer_v1(&tid), tenant.issuer_v2(&tid)]);
+    v.leeway = 0;
+    v.set_required_spec_claims(&["exp", "aud", "iss"]);
+    let keys = tenant.keys();
+    let key = header
+        .kid
+        .as_deref()
+        .and_then(|k| keys.find(k))
+        .ok_or(BearerProblem::Signature)?;
+    jsonwebtoken::decode::<Value>(token, &key.decoding, &v)
+        .map(|d| d.claims)
+        .map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => BearerProblem::Expired,
+            ErrorKind::InvalidAudience => BearerProblem::Audience,
+            ErrorKind::InvalidIssuer => BearerProblem::Issuer,
+            ErrorKind::InvalidSignature => BearerProblem::Signature,
+            _ => BearerProblem::Invalid,
+        })
+}
