@@ -201,6 +201,22 @@ pub(crate) async fn delete(backend: Backend, entry: &str) -> Result<bool, String
     .await
 }
 
+/// Deletes each of `entries` from `backend`, stopping at the first failure (a store out of
+/// reach would only cost more timeouts); whether any was there, and that failure.
+pub(crate) async fn delete_all<'a>(
+    backend: Backend,
+    entries: impl IntoIterator<Item = &'a str>,
+) -> (bool, Option<String>) {
+    let mut found = false;
+    for entry in entries {
+        match delete(backend, entry).await {
+            Ok(removed) => found |= removed,
+            Err(e) => return (found, Some(e)),
+        }
+    }
+    (found, None)
+}
+
 /// Removes what releases before 0.2 left for `profile` in the kernel keyring, where this process
 /// can reach it; true when something was removed.
 pub(crate) async fn delete_legacy(backend: Backend, profile: &str) -> bool {

@@ -656,15 +656,11 @@ impl Store {
                 continue;
             }
             let in_use = new.storage == Storage::Keyring(backend);
-            for name in &names {
-                if in_use && Some(name.as_str()) == keep {
-                    continue;
-                }
-                // One failure means this store is out of reach: skip its other calls.
-                if keyring::delete(backend, name).await.is_err() {
-                    break;
-                }
-            }
+            let others = names
+                .iter()
+                .map(String::as_str)
+                .filter(|n| !(in_use && Some(*n) == keep));
+            keyring::delete_all(backend, others).await;
             keyring::delete_legacy(backend, &self.profile).await;
         }
     }
@@ -703,21 +699,14 @@ impl Store {
             entries.push(e);
         }
         for backend in Backend::candidates(None).unwrap_or_default() {
-            let mut found = false;
-            for entry in &entries {
-                match keyring::delete(backend, entry).await {
-                    Ok(removed) => found |= removed,
-                    // Out of reach: its other entries would only cost more timeouts.
-                    Err(e) => {
-                        if Some(backend) == in_use {
-                            out.problems
-                                .push(format!("the {} could not be cleaned: {e}", backend.name()));
-                        } else {
-                            tracing::debug!("{}: {e}", backend.name());
-                        }
-                        break;
-                    }
-                }
+            let (mut found, failed) =
+                keyring::delete_all(backend, entries.iter().map(String::as_str)).await;
+            match failed {
+                Some(e) if Some(backend) == in_use => out
+                    .problems
+                    .push(format!("the {} could not be cleaned: {e}", backend.name())),
+                Some(e) => tracing::debug!("{}: {e}", backend.name()),
+                None => {}
             }
             found |= keyring::delete_legacy(backend, &self.profile).await;
             if found {
