@@ -765,7 +765,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__serve__subcmd__api)
-            opts="-o -v -q -h -V --listen --cloud --authority --tenant --client-id --audience --required-scope --allowed-tenants --token-versions --arm-url --arm-api-version --jwks-refetch-floor --arm-scope --client-secret-file --client-certificate --client-certificate-key --tls-cert --tls-key --log-format --metrics-listen --max-connections --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --listen --cloud --authority --tenant --client-id --audience --required-scope --allowed-tenants --token-versions --arm-url --arm-api-version --jwks-refetch-floor --arm-scope --client-secret-file --client-certificate --client-certificate-key --tls-cert --tls-key --log-format --metrics-listen --max-connections --max-connections-per-peer --token-cache --cache-key-file --profile --config --output --json --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -852,6 +852,18 @@ _azobo() {
                     return 0
                     ;;
                 --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections-per-peer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-key-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

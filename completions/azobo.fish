@@ -170,7 +170,10 @@ complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l tls-key -d 'Th
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l log-format -d 'Access log format' -r -f -a "human\t'One human-readable line per request'
 json\t'One JSON object per line'"
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l metrics-listen -d 'Serve /metrics on this address instead (an internal listener; the public one then has none)' -r
-complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l max-connections -d 'Connections served at once (one peer address gets a quarter of them)' -r
+complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l max-connections -d 'Connections served at once' -r
+complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l max-connections-per-peer -d 'Connections one peer address may hold [default: a quarter of --max-connections; behind a load balancer, raise it to --max-connections]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l token-cache -d 'Shared token cache: memory (this process only) or redis://HOST:PORT[/DB], rediss:// for TLS [default: memory]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l cache-key-file -d 'File with the shared cache\'s keys, base64, one per line: the first encrypts, the others only decrypt (or set AZOBO_API_CACHE_KEY)' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''

@@ -8,14 +8,18 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 
 command -v cargo >/dev/null || { echo "error: cargo not found; install a Rust toolchain (1.89 or newer) first" >&2; exit 1; }
 
-# Debian packages: Python with venv for MSAL (the dev tenant's independent judge), and real
-# secret stores: gnome-keyring on a private D-Bus session, and keyutils for the kernel keyring.
+# Debian packages: Python with venv for MSAL (the dev tenant's independent judge); real secret
+# stores: gnome-keyring on a private D-Bus session, and keyutils for the kernel keyring; and
+# serve-api's scale-out: redis-server (the shared token cache) and nginx (the load balancer).
+# The tests start each on its own loopback port; the packages' own services are not used.
 need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 command -v gnome-keyring-daemon >/dev/null || need_apt+=(gnome-keyring)
 command -v dbus-run-session >/dev/null || need_apt+=(dbus dbus-daemon)
 command -v keyctl >/dev/null || need_apt+=(keyutils)
+[ -x /usr/bin/redis-server ] || need_apt+=(redis-server)
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -3,6 +3,7 @@
 //!
 //! The library holds everything; `main.rs` only parses, runs and maps errors to exit codes.
 
+pub mod aead;
 pub mod api;
 pub mod cli;
 pub mod client;

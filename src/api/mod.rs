@@ -4,11 +4,13 @@
 
 pub mod arm;
 pub mod auth;
+pub mod cache_keys;
 pub mod error;
 pub mod jwks;
 pub mod metrics;
 pub mod obo;
 pub mod settings;
+pub mod shared_cache;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -37,14 +39,19 @@ pub struct AppState {
     /// OBO exchanger and cache.
     pub obo: Obo,
     /// Metrics.
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// The pooled client for ARM.
     pub http: reqwest::Client,
 }
 
 impl AppState {
-    /// Builds the state; nothing is fetched until the key refresher starts.
-    pub fn new(settings: Settings, http: reqwest::Client) -> Self {
+    /// Builds the state; nothing is fetched until the key refresher starts, and the shared cache
+    /// (if any) connects on first use.
+    pub fn new(
+        settings: Settings,
+        http: reqwest::Client,
+        shared: Option<Arc<shared_cache::SharedCache>>,
+    ) -> Self {
         let keys = Arc::new(
             KeyCache::new(
                 http.clone(),
@@ -54,9 +61,9 @@ impl AppState {
             .with_refetch_floor(settings.jwks_refetch_floor),
         );
         Self {
-            obo: Obo::new(http.clone()),
+            obo: Obo::new(http.clone(), shared),
             keys,
-            metrics: Metrics::default(),
+            metrics: Arc::new(Metrics::default()),
             http,
             settings,
         }
@@ -129,7 +136,15 @@ async fn subscriptions(
             match listed {
                 Ok(v) => break v,
                 Err(e @ (ApiError::InsufficientClaims { .. } | ApiError::ArmTokenRejected)) => {
-                    state.obo.forget(&state.settings, &caller.assertion).await;
+                    state
+                        .obo
+                        .forget(
+                            &state.settings,
+                            &state.metrics,
+                            &caller.assertion,
+                            &caller.tid,
+                        )
+                        .await;
                     if matches!(e, ApiError::ArmTokenRejected) && fresh_tries > 0 {
                         fresh_tries -= 1;
                         continue;
@@ -170,9 +185,21 @@ async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
+/// Ready once the signing keys are loaded. A degraded shared cache is reported, not failed: the
+/// instance still serves (from memory, exchanging directly).
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if state.keys.current().is_some() {
-        Json(json!({"status": "ready"})).into_response()
+        let cache = match state.obo.shared() {
+            None => json!({"kind": "memory"}),
+            Some(s) => match s.degraded() {
+                None => json!({"kind": "redis", "endpoint": s.endpoint(), "state": "ok"}),
+                Some(why) => json!({
+                    "kind": "redis", "endpoint": s.endpoint(), "state": "degraded",
+                    "detail": format!("{why}; serving from memory and exchanging directly"),
+                }),
+            },
+        };
+        Json(json!({"status": "ready", "token_cache": cache})).into_response()
     } else {
         ApiError::Unavailable(
             "the identity platform's metadata and signing keys are not loaded yet".into(),

@@ -1,7 +1,9 @@
 //! The On-Behalf-Of exchange: the caller's token for an ARM token, at the token endpoint of the
-//! caller's own tenant. Results are cached by SHA-256 of assertion and scope until five minutes
-//! before they expire (bounded, moka), and concurrent requests with the same assertion share one
-//! exchange. Failures are classified by AADSTS code.
+//! caller's own tenant. Results are cached in two layers until five minutes before they expire:
+//! this process's memory (L1, bounded, moka, keyed by SHA-256 of assertion and scope) and, when
+//! configured, Redis shared by every instance (L2, encrypted). Concurrent requests share one
+//! exchange: in a process through the L1's single flight, across instances through a Redis
+//! lock. Failures are classified by AADSTS code.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,6 +18,7 @@ use sha2::Digest as _;
 use super::error::ApiError;
 use super::metrics::Metrics;
 use super::settings::{Credential, Settings};
+use super::shared_cache::{self, Entry, Lock, Lookup, SharedCache};
 use crate::client::entra::{EntraError, source_chain};
 
 /// The `claims` request parameter that declares the `cp1` client capability.
@@ -33,6 +36,40 @@ pub struct ArmToken {
     /// The bearer token.
     pub secret: String,
     expires_at: Instant,
+    /// Unix seconds, for the shared cache.
+    expires_on: u64,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl ArmToken {
+    /// A token that lives `lifetime` from `now` (bounded: the lifetime comes from the network).
+    fn new(secret: String, now: Instant, lifetime: Duration) -> Self {
+        let lifetime = lifetime.min(Duration::from_secs(
+            crate::well_known::MAX_ACCESS_TOKEN_LIFETIME_SECS,
+        ));
+        Self {
+            secret,
+            expires_at: now.checked_add(lifetime).unwrap_or(now),
+            expires_on: unix_now().saturating_add(lifetime.as_secs()),
+        }
+    }
+
+    fn from_entry(e: Entry) -> Self {
+        let left = e.expires_on.saturating_sub(unix_now());
+        Self::new(e.access_token, Instant::now(), Duration::from_secs(left))
+    }
+
+    fn to_entry(&self) -> Entry {
+        Entry {
+            access_token: self.secret.clone(),
+            expires_on: self.expires_on,
+        }
+    }
 }
 
 struct UntilExpiry;
@@ -53,10 +90,11 @@ impl Expiry<String, Arc<ArmToken>> for UntilExpiry {
     }
 }
 
-/// The exchanger and its cache.
+/// The exchanger and its caches.
 pub struct Obo {
     http: reqwest::Client,
     cache: moka::future::Cache<String, Arc<ArmToken>>,
+    shared: Option<Arc<SharedCache>>,
 }
 
 #[derive(Deserialize)]
@@ -73,15 +111,21 @@ fn key(assertion: &str, scope: &str) -> String {
 }
 
 impl Obo {
-    /// A new exchanger.
-    pub fn new(http: reqwest::Client) -> Self {
+    /// A new exchanger, with a shared second-level cache or without.
+    pub fn new(http: reqwest::Client, shared: Option<Arc<SharedCache>>) -> Self {
         Self {
             http,
             cache: moka::future::Cache::builder()
                 .max_capacity(CAPACITY)
                 .expire_after(UntilExpiry)
                 .build(),
+            shared,
         }
+    }
+
+    /// The shared cache, if configured.
+    pub fn shared(&self) -> Option<&Arc<SharedCache>> {
+        self.shared.as_ref()
     }
 
     /// An ARM token for the caller, from the cache or one shared exchange.
@@ -95,13 +139,12 @@ impl Obo {
     ) -> Result<Arc<ArmToken>, ApiError> {
         let k = key(assertion, &settings.arm_scope);
         if let Some(t) = self.cache.get(&k).await {
-            metrics.obo_hit();
+            metrics.obo_hit("l1");
             return Ok(t);
         }
         self.cache
             .try_get_with(k, async {
-                metrics.obo_miss();
-                self.exchange(settings, assertion, tid, correlation_id)
+                self.fill(settings, metrics, assertion, tid, correlation_id)
                     .await
                     .map(Arc::new)
             })
@@ -118,11 +161,72 @@ impl Obo {
             })
     }
 
-    /// Drops the cached ARM token of this caller (ARM refused it).
-    pub async fn forget(&self, settings: &Settings, assertion: &str) {
+    /// An L1 miss: the shared cache, else one exchange — by this instance if it takes the
+    /// Redis lock (or Redis is out), else by whichever instance holds it, waited for (bounded).
+    async fn fill(
+        &self,
+        settings: &Settings,
+        metrics: &Metrics,
+        assertion: &str,
+        tid: &str,
+        correlation_id: &str,
+    ) -> Result<ArmToken, ApiError> {
+        let Some(shared) = &self.shared else {
+            return self
+                .exchange_counted(settings, metrics, assertion, tid, correlation_id)
+                .await;
+        };
+        let name =
+            shared_cache::entry_name(&settings.client_id, tid, assertion, &settings.arm_scope);
+        if let Lookup::Hit(e) = shared.get(&name, metrics).await {
+            metrics.obo_hit("l2");
+            return Ok(ArmToken::from_entry(e));
+        }
+        let lock = shared.lock(&name, metrics).await;
+        if matches!(lock, Lock::Held)
+            && let Some(e) = shared.wait_for(&name, metrics).await
+        {
+            metrics.obo_hit("l2");
+            return Ok(ArmToken::from_entry(e));
+        }
+        let result = self
+            .exchange_counted(settings, metrics, assertion, tid, correlation_id)
+            .await;
+        if let Ok(t) = &result {
+            shared.put(&name, &t.to_entry(), metrics).await;
+        }
+        if let Lock::Acquired(token) = lock {
+            shared.unlock(&name, &token, metrics).await;
+        }
+        result
+    }
+
+    async fn exchange_counted(
+        &self,
+        settings: &Settings,
+        metrics: &Metrics,
+        assertion: &str,
+        tid: &str,
+        correlation_id: &str,
+    ) -> Result<ArmToken, ApiError> {
+        metrics.obo_miss();
+        let result = self
+            .exchange(settings, assertion, tid, correlation_id)
+            .await;
+        metrics.obo_exchange(if result.is_ok() { "ok" } else { "error" });
+        result
+    }
+
+    /// Drops the cached ARM token of this caller from every layer (ARM refused it).
+    pub async fn forget(&self, settings: &Settings, metrics: &Metrics, assertion: &str, tid: &str) {
         self.cache
             .invalidate(&key(assertion, &settings.arm_scope))
             .await;
+        if let Some(shared) = &self.shared {
+            let name =
+                shared_cache::entry_name(&settings.client_id, tid, assertion, &settings.arm_scope);
+            shared.delete(&name, metrics).await;
+        }
     }
 
     fn client_assertion(
@@ -223,17 +327,13 @@ impl Obo {
                     "the identity platform sent an unreadable token response".into(),
                 )
             })?;
-            // The lifetime comes from the network: bounded (Entra's longest, with Continuous
-            // Access Evaluation, is 28 hours), and added without overflow.
-            let lifetime = Duration::from_secs(
-                ok.expires_in
-                    .unwrap_or(3600)
-                    .min(crate::well_known::MAX_ACCESS_TOKEN_LIFETIME_SECS),
-            );
-            return Ok(ArmToken {
-                secret: ok.access_token,
-                expires_at: started.checked_add(lifetime).unwrap_or(started),
-            });
+            // The lifetime comes from the network: `new` bounds it (Entra's longest, with
+            // Continuous Access Evaluation, is 28 hours) and adds it without overflow.
+            return Ok(ArmToken::new(
+                ok.access_token,
+                started,
+                Duration::from_secs(ok.expires_in.unwrap_or(3600)),
+            ));
         }
         let err: EntraError = serde_json::from_slice(&body).unwrap_or_else(|_| EntraError {
             error: format!("http_{}", status.as_u16()),

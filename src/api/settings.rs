@@ -10,6 +10,8 @@ use serde::Deserialize;
 use sha2::Digest as _;
 use url::Url;
 
+use super::cache_keys::CacheKeys;
+use super::shared_cache::redacted;
 use crate::config::{Cloud, parse_endpoint};
 use crate::error::{Error, Result};
 
@@ -35,6 +37,8 @@ pub struct FileSettings {
     client_certificate_key: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    token_cache: Option<String>,
+    cache_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,6 +99,29 @@ pub struct Given {
     pub federated_token_file: Option<PathBuf>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub token_cache: Option<String>,
+    /// `AZOBO_API_CACHE_KEY`: never a flag, so it stays out of `ps`.
+    pub cache_key: Option<String>,
+    pub cache_key_file: Option<PathBuf>,
+}
+
+/// The shared (L2) token cache: a Redis URL (which may hold a password) and the keys.
+pub struct SharedCacheSettings {
+    /// `redis://…` or `rediss://…`.
+    pub url: String,
+    /// The encryption keys, the current one first.
+    pub keys: CacheKeys,
+}
+
+impl std::fmt::Debug for SharedCacheSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SharedCacheSettings({}, {:?})",
+            redacted(&self.url),
+            self.keys
+        )
+    }
 }
 
 /// How the API proves itself to the identity platform.
@@ -154,6 +181,8 @@ pub struct Settings {
     pub credential: Credential,
     pub tls: Option<(PathBuf, PathBuf)>,
     pub request_timeout: Duration,
+    /// `None`: the in-memory cache alone.
+    pub shared_cache: Option<SharedCacheSettings>,
 }
 
 impl Settings {
@@ -325,6 +354,11 @@ pub fn resolve(g: Given, f: FileSettings) -> Result<Settings> {
         (None, None) => None,
         _ => return Err(Error::usage("`--tls-cert` and `--tls-key` go together")),
     };
+    let shared_cache = shared_cache(
+        g.token_cache.or(f.token_cache),
+        g.cache_key,
+        g.cache_key_file.or(f.cache_key_file),
+    )?;
     if tls.is_none() && !listen.ip().is_loopback() {
         tracing::warn!(
             "serving plain HTTP on {listen}: bearer tokens cross the network in the clear unless a TLS-terminating proxy sits in front"
@@ -355,7 +389,65 @@ pub fn resolve(g: Given, f: FileSettings) -> Result<Settings> {
         credential,
         tls,
         request_timeout: Duration::from_secs(60),
+        shared_cache,
     })
+}
+
+/// `--token-cache` with its keys: Redis never holds a token it could read without them.
+fn shared_cache(
+    url: Option<String>,
+    key: Option<String>,
+    key_file: Option<PathBuf>,
+) -> Result<Option<SharedCacheSettings>> {
+    let url = url.filter(|u| !u.is_empty() && u != "memory");
+    let Some(url) = url else {
+        if key.is_some() || key_file.is_some() {
+            tracing::warn!(
+                "a cache key is set but there is no shared cache (`--token-cache redis://…`); the key is unused"
+            );
+        }
+        return Ok(None);
+    };
+    let scheme = url.split("://").next().unwrap_or("");
+    if !matches!(scheme, "redis" | "rediss") {
+        return Err(Error::usage(format!(
+            "`--token-cache {}`: give `memory`, redis://HOST:PORT[/DB] or rediss://HOST:PORT[/DB]",
+            redacted(&url)
+        )));
+    }
+    if let Err(e) = redis::Client::open(url.as_str()) {
+        return Err(Error::usage(format!(
+            "`--token-cache {}` is not a usable Redis URL: {}",
+            redacted(&url),
+            crate::output::one_line(&e.to_string())
+        )));
+    }
+    if url.contains("#insecure") {
+        tracing::warn!(
+            "the shared token cache's TLS certificate is not verified (#insecure): anyone on the path can read and replace cached tokens' ciphertext"
+        );
+    }
+    let text = match (key, key_file) {
+        (Some(_), Some(_)) => {
+            return Err(Error::usage(
+                "give the cache keys once: `AZOBO_API_CACHE_KEY` or `--cache-key-file`, not both",
+            ));
+        }
+        (Some(k), None) => zeroize::Zeroizing::new(k),
+        (None, Some(p)) => zeroize::Zeroizing::new(read_secret_file(&p, "cache key file")?),
+        (None, None) => {
+            return Err(Error::usage(
+                "a shared token cache needs an encryption key: set `AZOBO_API_CACHE_KEY` (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) or pass `--cache-key-file`; every instance needs the same key",
+            ));
+        }
+    };
+    let keys = CacheKeys::parse(&text).map_err(|m| {
+        Error::usage(format!(
+            "{m}; {}",
+            "the first key encrypts, later ones only decrypt (for rotation)"
+        ))
+    })?;
+    Ok(Some(SharedCacheSettings { url, keys }))
 }
 
 #[cfg(test)]
@@ -416,6 +508,38 @@ mod tests {
         let mut g = given();
         g.token_versions = vec![3];
         assert!(resolve(g, FileSettings::default()).is_err());
+    }
+
+    #[test]
+    fn a_redis_cache_needs_exactly_one_source_of_keys_and_a_redis_url() {
+        let key = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+        let mut g = given();
+        g.token_cache = Some("redis://:pw@127.0.0.1:6379/0".into());
+        let e = resolve(g.clone(), FileSettings::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("AZOBO_API_CACHE_KEY"), "{e}");
+        g.cache_key = Some(key.clone());
+        let s = resolve(g.clone(), FileSettings::default()).unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("pw") && !debug.contains(&key), "{debug}");
+        g.cache_key_file = Some("/nonexistent".into());
+        assert!(resolve(g.clone(), FileSettings::default()).is_err());
+        g.cache_key_file = None;
+        g.token_cache = Some("memcached://h:1".into());
+        assert!(resolve(g.clone(), FileSettings::default()).is_err());
+        g.token_cache = Some("memory".into());
+        assert!(
+            resolve(g, FileSettings::default())
+                .unwrap()
+                .shared_cache
+                .is_none()
+        );
+        let mut g = given();
+        g.token_cache = Some("redis://127.0.0.1:6379".into());
+        g.cache_key = Some("dG9vIHNob3J0".into());
+        let e = resolve(g, FileSettings::default()).unwrap_err().to_string();
+        assert!(e.contains("32") && !e.contains("dG9vIHNob3J0"), "{e}");
     }
 
     #[test]

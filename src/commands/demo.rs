@@ -83,7 +83,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
             .local_addr()
             .map_err(|e| Error::io("reading the demo API's address", e))?
     );
-    let state = Arc::new(AppState::new(settings, ctx.http()?));
+    let state = Arc::new(AppState::new(settings, ctx.http()?, None));
     state.keys.load().await.map_err(|e| {
         Error::failure(format!(
             "the demo API cannot read the dev tenant's keys: {e}"

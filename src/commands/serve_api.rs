@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::settings::{FileSettings, Given, resolve};
+use crate::api::shared_cache::SharedCache;
 use crate::api::{AppState, router};
 use crate::config::{self, Env};
 use crate::error::{Error, Result};
@@ -107,9 +108,23 @@ pub struct Args {
     /// Serve /metrics on this address instead (an internal listener; the public one then has none)
     #[arg(long, env = "AZOBO_API_METRICS_LISTEN", value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
-    /// Connections served at once (one peer address gets a quarter of them)
+    /// Connections served at once
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_connections: usize,
+    /// Connections one peer address may hold [default: a quarter of --max-connections; behind a load balancer, raise it to --max-connections]
+    #[arg(long, value_name = "N")]
+    pub max_connections_per_peer: Option<usize>,
+    /// Shared token cache: memory (this process only) or redis://HOST:PORT[/DB], rediss:// for TLS [default: memory]
+    #[arg(
+        long,
+        env = "AZOBO_API_TOKEN_CACHE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub token_cache: Option<String>,
+    /// File with the shared cache's keys, base64, one per line: the first encrypts, the others only decrypt (or set AZOBO_API_CACHE_KEY)
+    #[arg(long, env = "AZOBO_API_CACHE_KEY_FILE", value_name = "PATH")]
+    pub cache_key_file: Option<PathBuf>,
 }
 
 /// Runs `azobo serve-api` until SIGTERM or Ctrl-C.
@@ -145,8 +160,11 @@ pub async fn run(
         federated_token_file: env.get("AZURE_FEDERATED_TOKEN_FILE").map(PathBuf::from),
         tls_cert: args.tls_cert.clone(),
         tls_key: args.tls_key.clone(),
+        token_cache: args.token_cache.clone(),
+        cache_key: env.get("AZOBO_API_CACHE_KEY").map(str::to_owned),
+        cache_key_file: args.cache_key_file.clone(),
     };
-    let settings = resolve(given, file)?;
+    let mut settings = resolve(given, file)?;
     let tls = match &settings.tls {
         Some((cert, key)) => {
             let c = std::fs::read(cert).map_err(|e| {
@@ -180,8 +198,25 @@ pub async fn run(
         None => None,
     };
     let http = crate::client::http::client(env)?;
-    let state = Arc::new(AppState::new(settings, http));
+    // The keys move into the cache; the settings keep no copy.
+    let shared = match settings.shared_cache.take() {
+        Some(c) => Some(Arc::new(
+            SharedCache::new(&c.url, c.keys).map_err(Error::usage)?,
+        )),
+        None => None,
+    };
+    let state = Arc::new(AppState::new(settings, http, shared));
     let refresher = state.keys.spawn_refresher();
+    let watcher = state.obo.shared().map(|s| {
+        let (id, previous) = s.key_ids();
+        tracing::info!(
+            redis = s.endpoint(),
+            key_id = id,
+            previous_keys = previous,
+            "OBO results are cached in memory and, encrypted, in Redis"
+        );
+        s.spawn_watcher(Arc::clone(&state.metrics))
+    });
     // Listen for signals before announcing: a supervisor may stop us the moment it reads the line.
     let stop = http_server::shutdown_signal();
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -193,8 +228,12 @@ pub async fn run(
     tracing::info!("serve-api listening on {scheme}://{addr}");
     let limits = Limits {
         max_connections: args.max_connections,
-        // A quarter each: one peer (a load balancer aside) never takes every slot.
-        max_connections_per_peer: (args.max_connections / 4).max(1),
+        // A quarter each by default: one peer never takes every slot. Behind a load balancer
+        // every connection comes from it, so the operator raises this.
+        max_connections_per_peer: args
+            .max_connections_per_peer
+            .unwrap_or(args.max_connections / 4)
+            .clamp(1, args.max_connections.max(1)),
         header_read_timeout: Duration::from_secs(10),
         max_header_bytes: 16 * 1024,
         shutdown_grace: Duration::from_secs(20),
@@ -219,6 +258,9 @@ pub async fn run(
         m.abort();
     }
     refresher.abort();
+    if let Some(w) = watcher {
+        w.abort();
+    }
     tracing::info!("serve-api stopped");
     Ok(())
 }

@@ -327,9 +327,13 @@ pub struct Running {
 impl Running {
     /// Serves until `shutdown` resolves.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
+        let defaults = Limits::default();
         let limits = Limits {
             shutdown_grace: Duration::from_secs(2),
-            ..Limits::default()
+            // It stands in for a cloud service and serves loopback only, where every client
+            // shares one address: a per-peer share would throttle a scaled-out serve-api.
+            max_connections_per_peer: defaults.max_connections,
+            ..defaults
         };
         http_server::serve(self.listener, self.router, self.tls, limits, shutdown).await;
     }

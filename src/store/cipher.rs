@@ -2,14 +2,13 @@
 //! the OS keyring. The profile name is bound in as associated data, so one profile's file cannot
 //! be swapped in for another's.
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 
 const MAGIC: &[u8] = b"azobo-cache-v1\n";
 /// Length of a data key.
-pub(crate) const KEY_LEN: usize = 32;
+pub(crate) const KEY_LEN: usize = crate::aead::KEY_LEN;
 
 /// A token cache's data key: wiped from memory when dropped, never printed.
 #[derive(Clone)]
@@ -40,47 +39,28 @@ impl DataKey {
     }
 }
 
-fn key(k: &DataKey) -> Result<LessSafeKey> {
-    UnboundKey::new(&AES_256_GCM, k.bytes())
-        .map(LessSafeKey::new)
-        .map_err(|_| Error::failure("the keyring holds a malformed token-cache key; run `azobo logout` and sign in again"))
-}
-
 fn aad(profile: &str) -> Vec<u8> {
     [MAGIC, profile.as_bytes()].concat()
 }
 
 /// Encrypts `plain` for `profile`: magic, 12-byte random nonce, ciphertext with tag.
 pub(crate) fn seal(data_key: &DataKey, profile: &str, plain: &[u8]) -> Result<Vec<u8>> {
-    let mut nonce = [0u8; NONCE_LEN];
-    rand::fill(&mut nonce);
-    let mut buf = plain.to_vec();
-    key(data_key)?
-        .seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(aad(profile)),
-            &mut buf,
+    let sealed = crate::aead::seal(data_key.bytes(), &aad(profile), plain).ok_or_else(|| {
+        Error::failure(
+            "the keyring holds a malformed token-cache key; run `azobo logout` and sign in again",
         )
-        .map_err(|_| Error::failure("encrypting the token cache failed"))?;
-    Ok([MAGIC, &nonce, &buf].concat())
+    })?;
+    Ok([MAGIC, &sealed].concat())
 }
 
 /// Decrypts what `seal` wrote; any tampering or a wrong key is an error.
 pub(crate) fn open(data_key: &DataKey, profile: &str, sealed: &[u8]) -> Result<Vec<u8>> {
-    let corrupt = || {
-        Error::SignInRequired { message: "the token cache cannot be decrypted with the key in the keyring (it was changed or belongs to another key)".to_owned() }
-    };
-    let rest = sealed.strip_prefix(MAGIC).ok_or_else(corrupt)?;
-    if rest.len() < NONCE_LEN {
-        return Err(corrupt());
-    }
-    let (nonce, ct) = rest.split_at(NONCE_LEN);
-    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| corrupt())?;
-    let mut buf = ct.to_vec();
-    let plain = key(data_key)?
-        .open_in_place(nonce, Aad::from(aad(profile)), &mut buf)
-        .map_err(|_| corrupt())?;
-    Ok(plain.to_vec())
+    sealed
+        .strip_prefix(MAGIC)
+        .and_then(|rest| crate::aead::open(data_key.bytes(), &aad(profile), rest))
+        .ok_or_else(|| Error::SignInRequired {
+            message: "the token cache cannot be decrypted with the key in the keyring (it was changed or belongs to another key)".to_owned(),
+        })
 }
 
 #[cfg(test)]
