@@ -28,6 +28,8 @@ const CP1_CLAIMS: &str = r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#;
 const MARGIN: Duration = Duration::from_secs(300);
 /// Most entries kept.
 const CAPACITY: u64 = 50_000;
+/// The error code of an exchange answered with an impossible `expires_in`.
+const BAD_LIFETIME: &str = "idp_invalid_token_lifetime";
 /// Time one exchange may take.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -154,6 +156,7 @@ impl Obo {
                     ApiError::Unavailable(_) => "idp_unavailable",
                     ApiError::Timeout(_) => "idp_timeout",
                     ApiError::ServerCredential(_) => "idp_credential_rejected",
+                    ApiError::BadGateway { code, .. } if code == BAD_LIFETIME => "idp_bad_answer",
                     _ => "obo_refused",
                 };
                 metrics.upstream_error(kind);
@@ -327,12 +330,27 @@ impl Obo {
                     "the identity platform sent an unreadable token response".into(),
                 )
             })?;
-            // The lifetime comes from the network: `new` bounds it (Entra's longest, with
-            // Continuous Access Evaluation, is 28 hours) and adds it without overflow.
+            // The lifetime comes from the network. Entra's longest (with Continuous Access
+            // Evaluation) is 28 hours; anything past it, or nothing at all, means a broken or
+            // hostile identity platform, and a token it vouches for that way is not cached.
+            let lifetime = ok.expires_in.unwrap_or(3600);
+            if lifetime == 0 || lifetime > crate::well_known::MAX_ACCESS_TOKEN_LIFETIME_SECS {
+                tracing::warn!(
+                    correlation_id,
+                    expires_in = lifetime,
+                    "the identity platform answered an impossible token lifetime"
+                );
+                return Err(ApiError::BadGateway {
+                    code: BAD_LIFETIME.into(),
+                    message: format!(
+                        "the identity platform answered a token lifetime of {lifetime} s, outside 1 s to 28 h; the token was not used"
+                    ),
+                });
+            }
             return Ok(ArmToken::new(
                 ok.access_token,
                 started,
-                Duration::from_secs(ok.expires_in.unwrap_or(3600)),
+                Duration::from_secs(lifetime),
             ));
         }
         let err: EntraError = serde_json::from_slice(&body).unwrap_or_else(|_| EntraError {

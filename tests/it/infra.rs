@@ -45,30 +45,65 @@ pub struct Redis {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// TLS only (`rediss://`), with this certificate chain and key.
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Redis {
     pub fn start() -> Option<Self> {
+        Self::start_with(None)
+    }
+
+    /// TLS only, serving `chain` (PEM) with `key`; clients are not asked for certificates.
+    pub fn start_tls(chain: PathBuf, key: PathBuf) -> Option<Self> {
+        Self::start_with(Some((chain, key)))
+    }
+
+    fn start_with(tls: Option<(PathBuf, PathBuf)>) -> Option<Self> {
         let binary = server_binary("redis-server")?;
         let mut r = Self {
             binary,
             port: free_port(),
             dir: tempfile::tempdir().unwrap(),
             child: None,
+            tls,
         };
         r.restart();
         Some(r)
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}/0", self.port)
     }
 
     /// Starts (again) on the same port.
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "already running");
-        let child = Command::new(&self.binary)
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+        let port = self.port.to_string();
+        let mut cmd = Command::new(&self.binary);
+        match &self.tls {
+            None => cmd.args(["--port", &port]),
+            Some((chain, key)) => cmd
+                .args([
+                    "--port",
+                    "0",
+                    "--tls-port",
+                    &port,
+                    "--tls-auth-clients",
+                    "no",
+                ])
+                .arg("--tls-cert-file")
+                .arg(chain)
+                .arg("--tls-key-file")
+                .arg(key),
+        };
+        let child = cmd
+            .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .arg("--dir")
             .arg(self.dir.path())
@@ -78,8 +113,13 @@ impl Redis {
             .spawn()
             .expect("start redis-server");
         self.child = Some(child);
+        let tls = self.tls.is_some();
         wait_until("redis-server", Duration::from_secs(10), || {
-            self.connection().is_some()
+            if tls {
+                std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            } else {
+                self.connection().is_some()
+            }
         });
     }
 

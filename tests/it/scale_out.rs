@@ -1,6 +1,7 @@
 //! serve-api scaled out: three instances behind a real nginx share one encrypted OBO cache on a
 //! real Redis. Exchanges are counted at the dev tenant, the only place that sees them.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -31,6 +32,10 @@ fn cache_key(byte: u8) -> String {
 
 /// One serve-api instance on the shared cache, with these cache keys.
 async fn instance(t: &DevTenant, redis: &Redis, keys: &str) -> Api {
+    instance_with(t, redis, keys, &[]).await
+}
+
+async fn instance_with(t: &DevTenant, redis: &Redis, keys: &str, env: &[(&str, &str)]) -> Api {
     let mut args = Api::args_for(t);
     args.extend(
         [
@@ -41,14 +46,13 @@ async fn instance(t: &DevTenant, redis: &Redis, keys: &str) -> Api {
         ]
         .map(str::to_owned),
     );
-    let api = Api::spawn(
-        &args,
-        &[
-            ("AZOBO_API_CLIENT_SECRET", &t.api_secret()),
-            ("AZOBO_API_CACHE_KEY", keys),
-        ],
-    )
-    .await;
+    let secret = t.api_secret();
+    let mut env = env.to_vec();
+    env.extend([
+        ("AZOBO_API_CLIENT_SECRET", secret.as_str()),
+        ("AZOBO_API_CACHE_KEY", keys),
+    ]);
+    let api = Api::spawn(&args, &env).await;
     api.wait_ready().await;
     api
 }
@@ -413,5 +417,70 @@ async fn losing_an_instance_under_load_loses_no_request() {
     assert!(
         obo_count(&t).await <= 8,
         "every caller exchanged once at most"
+    );
+}
+
+/// A CA, and a certificate it signed for 127.0.0.1 with its key, as PEM files in `dir`.
+fn local_pki(dir: &std::path::Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
+    let mut ca = CertificateParams::default();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.subject_alt_names
+        .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = leaf.signed_by(&leaf_key, &ca).unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("chain.pem"),
+        dir.join("key.pem"),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, format!("{}{}", leaf.pem(), ca.pem())).unwrap();
+    std::fs::write(&paths.2, leaf_key.serialize_pem()).unwrap();
+    (paths.0, paths.1, paths.2)
+}
+
+#[tokio::test]
+async fn rediss_is_shared_only_with_a_server_whose_certificate_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, chain, key_file) = local_pki(dir.path());
+    let Some(redis) = Redis::start_tls(chain, key_file) else {
+        return;
+    };
+    assert!(redis.url().starts_with("rediss://"));
+    let t = DevTenant::start(&[]).await;
+    let key = cache_key(6);
+    let tokens = callers(&t, 2).await;
+    let http = reqwest::Client::new();
+
+    // Trusted the way a host's store would be (SSL_CERT_FILE): the entry is shared over TLS.
+    let ca = ca.to_str().unwrap();
+    let a = instance_with(&t, &redis, &key, &[("SSL_CERT_FILE", ca)]).await;
+    let b = instance_with(&t, &redis, &key, &[("SSL_CERT_FILE", ca)]).await;
+    wait_for_cache_state(&a, "ok").await;
+    assert_eq!(get(&http, &a.url, &tokens[0]).await, Ok(StatusCode::OK));
+    assert_eq!(get(&http, &b.url, &tokens[0]).await, Ok(StatusCode::OK));
+    assert_eq!(
+        obo_count(&t).await,
+        1,
+        "one exchange, shared over rediss://"
+    );
+
+    // A server certificate nobody vouched for is never talked to: degraded, still serving.
+    let untrusting = instance(&t, &redis, &key).await;
+    let r = wait_for_cache_state(&untrusting, "degraded").await;
+    assert_eq!(r["token_cache"]["endpoint"], redis.url(), "{r}");
+    assert_eq!(
+        get(&http, &untrusting.url, &tokens[1]).await,
+        Ok(StatusCode::OK)
+    );
+    assert_eq!(
+        sample(
+            &metrics(&untrusting).await,
+            "azobo_api_obo_cache_hits_total{layer=\"l2\"}"
+        ),
+        0.0
     );
 }

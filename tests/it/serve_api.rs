@@ -761,17 +761,43 @@ async fn two_authorization_headers_are_refused_whatever_their_order() {
 }
 
 #[tokio::test]
-async fn an_absurd_token_lifetime_from_the_identity_platform_is_clamped_not_a_crash() {
+async fn an_absurd_token_lifetime_from_the_identity_platform_is_a_clean_502_not_a_crash() {
     let t = DevTenant::start(&[]).await;
     let api = Api::start(&t, &[]).await;
+    let bearer = format!("Bearer {}", user_token(&t, "alice").await);
     // The identity platform (the dev tenant here) answers `expires_in` = 2^64 - 1.
     t.control("token-lifetime", json!({"seconds": u64::MAX}))
         .await;
-    let bearer = format!("Bearer {}", user_token(&t, "alice").await);
     let (status, _, body) = api.get("/subscriptions", Some(&bearer)).await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(
+        body["error"]["code"], "idp_invalid_token_lifetime",
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("18446744073709551615 s")
+    );
+    // The process and its metrics are intact, and nothing was cached: a sane answer works.
     let (status, _, _) = api.get("/healthz", None).await;
     assert_eq!(status, 200, "the process is intact");
+    let (_, _, metrics) = api.get("/metrics", None).await;
+    let text = metrics.as_str().unwrap();
+    assert!(
+        text.contains("azobo_api_upstream_errors_total{kind=\"idp_bad_answer\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("azobo_api_requests_total{route=\"/subscriptions\",status=\"502\"} 1"),
+        "{text}"
+    );
+    t.control("token-lifetime", json!({"seconds": 3600})).await;
+    let (status, _, body) = api.get("/subscriptions", Some(&bearer)).await;
+    assert_eq!(status, 200, "{body}");
+    t.control("token-lifetime", json!({"seconds": u64::MAX}))
+        .await;
     // And the CLI keeps a sane expiry for such a token.
     let mut sh = crate::support::Shell::new(&t, crate::support::Keyring::File);
     sh.set("AZOBO_API_URL", &api.url);
