@@ -192,9 +192,24 @@ impl Settings {
     }
 }
 
+/// Secret files are small; a path to `/dev/zero` or a log file must not fill memory.
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+
 fn read_secret_file(path: &Path, what: &str) -> Result<String> {
-    let s = std::fs::read_to_string(path)
-        .map_err(|e| Error::usage(format!("reading the {what} `{}`: {e}", path.display())))?;
+    use std::io::Read as _;
+    let failed =
+        |e: std::io::Error| Error::usage(format!("reading the {what} `{}`: {e}", path.display()));
+    let mut s = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SECRET_FILE + 1).read_to_string(&mut s))
+        .map_err(failed)?;
+    if s.len() as u64 > MAX_SECRET_FILE {
+        return Err(Error::usage(format!(
+            "the {what} `{}` is larger than {} KiB; point at the file that holds only the secret",
+            path.display(),
+            MAX_SECRET_FILE / 1024
+        )));
+    }
     let s = s.trim().to_owned();
     if s.is_empty() {
         return Err(Error::usage(format!(
@@ -525,6 +540,13 @@ mod tests {
         assert!(!debug.contains("pw") && !debug.contains(&key), "{debug}");
         g.cache_key_file = Some("/nonexistent".into());
         assert!(resolve(g.clone(), FileSettings::default()).is_err());
+        g.cache_key = None;
+        g.cache_key_file = Some("/dev/zero".into());
+        let e = resolve(g.clone(), FileSettings::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("larger than 64 KiB"), "{e}");
+        g.cache_key = Some(key.clone());
         g.cache_key_file = None;
         g.token_cache = Some("memcached://h:1".into());
         assert!(resolve(g.clone(), FileSettings::default()).is_err());
