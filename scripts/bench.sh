@@ -15,5 +15,6 @@ keyctl session azobo-bench dbus-run-session -- bash -c '
   cargo bench --locked --bench cli_latency
   cargo bench --locked --bench dev_tenant_load
   cargo bench --locked --bench serve_api_load
+  cargo bench --locked --bench scale_out
   cargo bench --locked --bench validate_token -- --noplot
 ' "$keyring_home" 2>&1 | grep -v "Failed to set fd limit"

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
+pub mod infra;
+pub mod scale;
+
 /// One request shape.
 #[derive(Clone)]
 pub enum Call {

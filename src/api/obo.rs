@@ -144,24 +144,31 @@ impl Obo {
             metrics.obo_hit("l1");
             return Ok(t);
         }
-        self.cache
+        let filled_here = std::sync::atomic::AtomicBool::new(false);
+        let result = self
+            .cache
             .try_get_with(k, async {
+                filled_here.store(true, std::sync::atomic::Ordering::Relaxed);
                 self.fill(settings, metrics, assertion, tid, correlation_id)
                     .await
                     .map(Arc::new)
             })
-            .await
-            .map_err(|e: Arc<ApiError>| {
-                let kind = match e.as_ref() {
-                    ApiError::Unavailable(_) => "idp_unavailable",
-                    ApiError::Timeout(_) => "idp_timeout",
-                    ApiError::ServerCredential(_) => "idp_credential_rejected",
-                    ApiError::BadGateway { code, .. } if code == BAD_LIFETIME => "idp_bad_answer",
-                    _ => "obo_refused",
-                };
-                metrics.upstream_error(kind);
-                (*e).clone()
-            })
+            .await;
+        // A request that joined another's lookup in flight was served by this process's cache.
+        if result.is_ok() && !filled_here.load(std::sync::atomic::Ordering::Relaxed) {
+            metrics.obo_hit("l1");
+        }
+        result.map_err(|e: Arc<ApiError>| {
+            let kind = match e.as_ref() {
+                ApiError::Unavailable(_) => "idp_unavailable",
+                ApiError::Timeout(_) => "idp_timeout",
+                ApiError::ServerCredential(_) => "idp_credential_rejected",
+                ApiError::BadGateway { code, .. } if code == BAD_LIFETIME => "idp_bad_answer",
+                _ => "obo_refused",
+            };
+            metrics.upstream_error(kind);
+            (*e).clone()
+        })
     }
 
     /// An L1 miss: the shared cache, else one exchange — by this instance if it takes the
@@ -186,11 +193,23 @@ impl Obo {
             return Ok(ArmToken::from_entry(e));
         }
         let lock = shared.lock(&name, metrics).await;
-        if matches!(lock, Lock::Held)
-            && let Some(e) = shared.wait_for(&name, metrics).await
-        {
-            metrics.obo_hit("l2");
-            return Ok(ArmToken::from_entry(e));
+        match &lock {
+            Lock::Held => {
+                if let Some(e) = shared.wait_for(&name, metrics).await {
+                    metrics.obo_hit("l2");
+                    return Ok(ArmToken::from_entry(e));
+                }
+            }
+            // The previous holder may have stored the value and let go between this instance's
+            // lookup and its lock: look once more before exchanging.
+            Lock::Acquired(token) => {
+                if let Lookup::Hit(e) = shared.get(&name, metrics).await {
+                    shared.unlock(&name, token, metrics).await;
+                    metrics.obo_hit("l2");
+                    return Ok(ArmToken::from_entry(e));
+                }
+            }
+            Lock::Unavailable => {}
         }
         let result = self
             .exchange_counted(settings, metrics, assertion, tid, correlation_id)

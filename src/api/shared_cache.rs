@@ -340,21 +340,24 @@ impl SharedCache {
         let outcome = loop {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(100));
+            // The lock before the value: the holder stores the value before it lets go, so a
+            // lock seen gone means the value read next is there if the holder got one. (Other
+            // clients' commands may run between the two.)
             let pipe = redis::pipe()
-                .cmd("GET")
-                .arg(name)
                 .cmd("EXISTS")
                 .arg(lock_name(name))
+                .cmd("GET")
+                .arg(name)
                 .clone();
             match self
-                .run::<(Option<Vec<u8>>, bool)>("wait", metrics, pipe)
+                .run::<(bool, Option<Vec<u8>>)>("wait", metrics, pipe)
                 .await
             {
                 None => break ("redis_failed", None),
-                Some((Some(raw), _)) => break ("value", self.decode(name, &raw, metrics)),
-                Some((None, false)) => break ("released", None),
-                Some((None, true)) if started.elapsed() >= LOCK_WAIT => break ("timeout", None),
-                Some((None, true)) => {}
+                Some((_, Some(raw))) => break ("value", self.decode(name, &raw, metrics)),
+                Some((false, None)) => break ("released", None),
+                Some((true, None)) if started.elapsed() >= LOCK_WAIT => break ("timeout", None),
+                Some((true, None)) => {}
             }
         };
         metrics.lock_wait(outcome.0, started.elapsed().as_secs_f64());
