@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use azobo::api::auth::authenticate;
+use azobo::api::auth::{VerifiedTokens, authenticate};
 use azobo::api::jwks::{KeyCache, Published};
 use azobo::api::settings::{FileSettings, Given, resolve};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -64,14 +64,28 @@ fn bench(c: &mut Criterion) {
         axum::http::header::AUTHORIZATION,
         format!("Bearer {token}").parse().expect("header"),
     );
+    let seen = VerifiedTokens::default();
     assert!(
-        rt.block_on(authenticate(&headers, &settings, &keys))
+        rt.block_on(authenticate(&headers, &settings, &keys, &seen))
             .is_ok(),
         "the benchmark token validates"
     );
-    c.bench_function("validate one RS256 bearer token", |b| {
-        b.iter(|| rt.block_on(authenticate(&headers, &settings, &keys)));
-    });
+    c.bench_function(
+        "validate a bearer token on first sight (RS256 and claims)",
+        |b| {
+            let fresh = VerifiedTokens::default();
+            b.iter(|| {
+                fresh.clear();
+                rt.block_on(authenticate(&headers, &settings, &keys, &fresh))
+            });
+        },
+    );
+    c.bench_function(
+        "validate a bearer token seen before (SHA-256 lookup)",
+        |b| {
+            b.iter(|| rt.block_on(authenticate(&headers, &settings, &keys, &seen)));
+        },
+    );
 }
 
 criterion_group!(benches, bench);

@@ -7,8 +7,11 @@ use tracing_subscriber::EnvFilter;
 use crate::config::Env;
 use crate::env_vars;
 
-/// Installs the subscriber; safe to call once per process.
-pub fn init(verbose: u8, quiet: bool, env: &Env, server: Option<bool>) {
+/// Keeps a server's log writer running; dropping it writes out what is still queued.
+pub type Flush = Option<tracing_appender::non_blocking::WorkerGuard>;
+
+/// Installs the subscriber; safe to call once per process. Hold what it returns until exit.
+pub fn init(verbose: u8, quiet: bool, env: &Env, server: Option<bool>) -> Flush {
     // Servers log one line per request at info; CLI commands stay quiet unless asked.
     let level = match (quiet, verbose) {
         (true, _) => "error",
@@ -32,11 +35,30 @@ pub fn init(verbose: u8, quiet: bool, env: &Env, server: Option<bool>) {
         && env.get(env_vars::NO_COLOR).is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
         .with_ansi(ansi);
-    let _ = match server {
-        Some(true) => builder.json().with_current_span(false).try_init(),
-        Some(false) => builder.with_target(verbose >= 2).try_init(),
-        None => builder.with_target(verbose >= 2).without_time().try_init(),
+    let Some(json) = server else {
+        let _ = builder
+            .with_writer(std::io::stderr)
+            .with_target(verbose >= 2)
+            .without_time()
+            .try_init();
+        return None;
     };
+    // A server logs a line per request: formatted on the request's thread, written by a thread
+    // of its own in batches (one write for everything queued), so no request waits on stderr.
+    // Nothing is dropped: a full queue (a stalled reader) slows requests down instead.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("azobo-log")
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
+    let builder = builder.with_writer(writer);
+    let _ = if json {
+        builder.json().with_current_span(false).try_init()
+    } else {
+        builder.with_target(verbose >= 2).try_init()
+    };
+    Some(guard)
 }

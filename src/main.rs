@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         }
         _ => None,
     };
-    azobo::logging::init(cli.global.verbose, cli.global.quiet, &env, server);
+    let _flush_logs = azobo::logging::init(cli.global.verbose, cli.global.quiet, &env, server);
     let printer = Printer::new(&cli.global, &env);
     // serve-api drains in-flight requests on Ctrl-C itself; everything else just stops (130).
     let drains_itself = server.is_some();

@@ -105,9 +105,15 @@ pub async fn load(
     }
 }
 
+/// The binary benchmarked: this build, or `AZOBO_BENCH_BIN` (an earlier release, to compare
+/// the two in one sitting).
+pub fn bin() -> std::ffi::OsString {
+    std::env::var_os("AZOBO_BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_azobo").into())
+}
+
 /// Starts `azobo ARGS…` and returns it with the JSON of its first stdout line.
 pub async fn spawn(args: &[&str], env: &[(&str, String)]) -> (tokio::process::Child, Value) {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_azobo"));
+    let mut cmd = tokio::process::Command::new(bin());
     cmd.args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

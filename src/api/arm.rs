@@ -6,7 +6,7 @@ use crate::client::http::{BodyError, caps, read_capped};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use url::Url;
 
 use super::error::ApiError;
@@ -18,10 +18,12 @@ const TRIES: usize = 3;
 const RETRY_BUDGET: Duration = Duration::from_secs(30);
 const PAGE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A page, its subscriptions kept as the exact JSON text ARM sent: checked to be JSON, never
+/// rebuilt into a tree only to be written out again.
 #[derive(Deserialize)]
 struct Page {
     #[serde(default)]
-    value: Vec<Value>,
+    value: Vec<Box<RawValue>>,
     #[serde(default, rename = "nextLink")]
     next_link: Option<String>,
 }
@@ -191,7 +193,7 @@ async fn page(
     }
 }
 
-/// Every subscription the token may see, exactly as ARM shaped them.
+/// Every subscription the token may see, exactly as ARM wrote them.
 pub async fn subscriptions(
     http: &reqwest::Client,
     metrics: &Metrics,
@@ -199,7 +201,7 @@ pub async fn subscriptions(
     api_version: &str,
     token: &str,
     correlation_id: &str,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<Box<RawValue>>, ApiError> {
     let mut url = Url::parse(&format!(
         "{}/subscriptions",
         arm_url.as_str().trim_end_matches('/')

@@ -389,6 +389,40 @@ async fn keys_rotated_at_the_idp_validate_without_a_restart() {
     assert_eq!(s, StatusCode::OK, "{body}");
 }
 
+/// Verified tokens are remembered until they expire, but only while the key set that vouched
+/// for them is current: a key the identity platform withdraws takes its tokens with it.
+#[tokio::test]
+async fn a_remembered_token_is_refused_once_its_signing_key_is_withdrawn() {
+    let t = DevTenant::start(&[]).await;
+    let api = Api::start(&t, &[]).await;
+    let old = user_token(&t, "alice").await;
+    for _ in 0..3 {
+        let (s, _, body) = api.get("/subscriptions", Some(&bearer(&old))).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+    }
+    // Two rotations: the dev tenant keeps two keys, so the one that signed `old` is gone.
+    t.control("keys/rotate", json!({})).await;
+    t.control("keys/rotate", json!({})).await;
+    let fresh = user_token(&t, "bob").await;
+    let (s, _, body) = api.get("/subscriptions", Some(&bearer(&fresh))).await;
+    assert_eq!(s, StatusCode::OK, "the new key is fetched: {body}");
+    let (s, headers, body) = api.get("/subscriptions", Some(&bearer(&old))).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not publish"),
+        "{body}"
+    );
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+}
+
 #[tokio::test]
 async fn mfa_user_gets_a_claims_challenge_the_cli_can_parse() {
     let t = DevTenant::start(&[]).await;
