@@ -43,7 +43,7 @@ fn time(runs: usize, mut cmd: impl FnMut() -> Command) -> Vec<Duration> {
 }
 
 fn azobo(home: &Path, vars: &[(String, String)]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_azobo"));
+    let mut c = Command::new(common::bin());
     c.env("HOME", home)
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_CONFIG_HOME", home.join("config"))
@@ -63,6 +63,10 @@ async fn main() {
         .as_str()
         .expect("listening")
         .to_owned();
+    assert!(
+        Command::new("curl").arg("--version").output().is_ok(),
+        "curl is needed for the ceiling"
+    );
     let python = std::env::var("AZOBO_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let browser = format!(
         "{python} {}/tests/support/browser.py",
@@ -74,7 +78,7 @@ async fn main() {
         ("AZOBO_CLIENT_ID".into(), s("cli_client_id")),
         ("AZOBO_API_SCOPE".into(), s("api_scope")),
         ("AZOBO_BROWSER".into(), browser),
-        ("AZOBO_API_URL".into(), api_url),
+        ("AZOBO_API_URL".into(), api_url.clone()),
     ];
     let mut stores = vec![("plaintext file", ("AZOBO_TOKEN_STORE", "file"))];
     if std::env::var_os("AZOBO_TEST_SESSION_KEYRING").is_some() {
@@ -120,6 +124,23 @@ async fn main() {
         }));
         println!(
             "azobo subscriptions --json ({name:<15})  median {m:6.1} ms  p95 {p:6.1} ms  ({RUNS} runs, warm token and OBO cache)"
+        );
+        // The ceiling: one curl of the same URL with the same token (no store, no refresh).
+        let token = azobo(home.path(), &vars)
+            .arg("token")
+            .output()
+            .expect("azobo token");
+        let token = String::from_utf8_lossy(&token.stdout).trim().to_owned();
+        let (cm, cp) = stats(time(RUNS, || {
+            let mut c = Command::new("curl");
+            c.args(["-sS", "--fail", "-o", "/dev/null", "-H"])
+                .arg(format!("Authorization: Bearer {token}"))
+                .arg(format!("{api_url}/subscriptions"));
+            c
+        }));
+        println!(
+            "  one curl of the same URL and token      median {cm:6.1} ms  p95 {cp:6.1} ms  -> subscriptions/curl = {:.2}",
+            m / cm
         );
     }
     let _ = api.kill().await;

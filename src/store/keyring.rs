@@ -18,6 +18,9 @@ use zeroize::Zeroizing;
 
 /// Time one keyring call may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long the kernel keeps a copy of a key the Secret Service handed over (see `get`).
+#[cfg(target_os = "linux")]
+const SECRET_SERVICE_COPY_SECS: usize = 300;
 /// The keyring service name entries are filed under.
 const SERVICE: &str = "azobo";
 
@@ -135,7 +138,9 @@ pub(crate) async fn put(backend: Backend, entry: &str, key: &[u8]) -> Result<(),
     let entry = entry.to_owned();
     let key = Zeroizing::new(key.to_vec());
     blocking(backend, move || {
+        forget_copy(backend, &entry);
         put_now(backend, &entry, &key)?;
+        // Read back from the store itself, never from a copy.
         match get_now(backend, &entry) {
             Ok(Some(back)) if *back == *key => Ok(()),
             Ok(Some(_)) => Err("the secret read back differs from the one written".to_owned()),
@@ -176,7 +181,34 @@ fn get_now(backend: Backend, entry: &str) -> Result<Option<Zeroizing<Vec<u8>>>, 
 }
 
 /// The key under `entry`; `Ok(None)` when there is none.
+///
+/// A Secret Service read costs a D-Bus connection and an encrypted session, most of a cached
+/// `azobo token`'s time on a desktop. So what the Secret Service hands over is also kept in the
+/// user's kernel keyring for five minutes: readable by this user's processes only (as the
+/// Secret Service's answer is), never on disk or in swap, dropped by the kernel when the time is
+/// up whether used or not — so a locked or changed Secret Service is heeded within five minutes.
+/// Writes and deletes drop the copy first, and `put`'s read-back and the cross-process checks
+/// read the store itself.
 pub(crate) async fn get(
+    backend: Backend,
+    entry: &str,
+) -> Result<Option<Zeroizing<Vec<u8>>>, String> {
+    let entry = entry.to_owned();
+    blocking(backend, move || {
+        if let Some(copy) = copy_of(backend, &entry) {
+            return Ok(Some(copy));
+        }
+        let found = get_now(backend, &entry)?;
+        if let Some(key) = &found {
+            keep_copy(backend, &entry, key);
+        }
+        Ok(found)
+    })
+    .await
+}
+
+/// The key under `entry`, from the store itself (a cross-process check).
+pub(crate) async fn get_uncopied(
     backend: Backend,
     entry: &str,
 ) -> Result<Option<Zeroizing<Vec<u8>>>, String> {
@@ -184,10 +216,44 @@ pub(crate) async fn get(
     blocking(backend, move || get_now(backend, &entry)).await
 }
 
+#[cfg(target_os = "linux")]
+fn copy_of(backend: Backend, entry: &str) -> Option<Zeroizing<Vec<u8>>> {
+    (backend == Backend::SecretService)
+        .then(|| super::keyutils::copy_get(entry))
+        .flatten()
+}
+
+#[cfg(target_os = "linux")]
+fn keep_copy(backend: Backend, entry: &str, key: &[u8]) {
+    if backend == Backend::SecretService {
+        // Best effort: without a kernel keyring every read goes to the Secret Service.
+        let _ = super::keyutils::copy_put(entry, key, SECRET_SERVICE_COPY_SECS);
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn forget_copy(backend: Backend, entry: &str) {
+    if backend == Backend::SecretService {
+        super::keyutils::copy_forget(entry);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn copy_of(_: Backend, _: &str) -> Option<Zeroizing<Vec<u8>>> {
+    None
+}
+
+#[cfg(not(target_os = "linux"))]
+fn keep_copy(_: Backend, _: &str, _: &[u8]) {}
+
+#[cfg(not(target_os = "linux"))]
+fn forget_copy(_: Backend, _: &str) {}
+
 /// Deletes the key under `entry`; true when one existed.
 pub(crate) async fn delete(backend: Backend, entry: &str) -> Result<bool, String> {
     let entry = entry.to_owned();
     blocking(backend, move || {
+        forget_copy(backend, &entry);
         #[cfg(target_os = "linux")]
         if backend == Backend::Keyutils {
             return super::keyutils::delete(&entry);

@@ -85,17 +85,19 @@ fn restrict(key: Key) -> Result<(), String> {
 
 /// Stores `secret` under `entry`, replacing whatever was there.
 pub(crate) fn put(entry: &str, secret: &[u8]) -> Result<(), String> {
-    let ring = ring()?;
-    let desc = description(entry);
-    let key = match ring.add_key(&desc, secret) {
+    restrict(add_replacing(ring()?, &description(entry), secret)?)
+}
+
+fn add_replacing(ring: KeyRing, desc: &str, secret: &[u8]) -> Result<Key, String> {
+    let key = match ring.add_key(desc, secret) {
         Ok(key) => key,
         Err(first) => {
             // A stale key of that name the kernel will not update in place (revoked, expired,
             // written with other permissions): take it out of the ring and add a new one.
-            if let Ok(old) = ring.search(&desc) {
+            if let Ok(old) = ring.search(desc) {
                 let _ = ring.unlink_key(old);
             }
-            ring.add_key(&desc, secret).map_err(|e| {
+            ring.add_key(desc, secret).map_err(|e| {
                 format!(
                     "{} (replacing an earlier key failed too: {})",
                     describe(first),
@@ -104,13 +106,17 @@ pub(crate) fn put(entry: &str, secret: &[u8]) -> Result<(), String> {
             })?
         }
     };
-    restrict(key)
+    Ok(key)
 }
 
 /// The secret under `entry`; `None` when there is none (or only a revoked or expired one).
 pub(crate) fn get(entry: &str) -> Result<Option<Zeroizing<Vec<u8>>>, String> {
+    get_described(&description(entry))
+}
+
+fn get_described(desc: &str) -> Result<Option<Zeroizing<Vec<u8>>>, String> {
     let ring = ring()?;
-    match ring.search(&description(entry)) {
+    match ring.search(desc) {
         Ok(key) => key
             .read_to_vec()
             .map(|v| Some(Zeroizing::new(v)))
@@ -138,6 +144,32 @@ fn remove_from(ring: KeyRing, desc: &str) -> Result<bool, String> {
         }
         Err(KeyError::KeyDoesNotExist) => Ok(false),
         Err(e) => Err(describe(e)),
+    }
+}
+
+/// What the short-lived copy of a Secret Service secret is called.
+fn copy_description(entry: &str) -> String {
+    format!("azobo-secret-service-copy:{entry}")
+}
+
+/// Keeps a copy of a secret the Secret Service just handed over, for `ttl_secs` from now (the
+/// kernel removes it then, used or not). See `keyring::get` for why.
+pub(crate) fn copy_put(entry: &str, secret: &[u8], ttl_secs: usize) -> Result<(), String> {
+    let key = add_replacing(ring()?, &copy_description(entry), secret)?;
+    // The timeout first: a copy never lingers without one, even if what follows fails.
+    key.set_timeout(ttl_secs).map_err(describe)?;
+    restrict(key)
+}
+
+/// The copy, if one was made less than its timeout ago.
+pub(crate) fn copy_get(entry: &str) -> Option<Zeroizing<Vec<u8>>> {
+    get_described(&copy_description(entry)).ok().flatten()
+}
+
+/// Drops the copy (the Secret Service entry is being replaced or removed).
+pub(crate) fn copy_forget(entry: &str) {
+    if let Ok(ring) = ring() {
+        let _ = remove_from(ring, &copy_description(entry));
     }
 }
 

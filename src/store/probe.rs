@@ -214,7 +214,7 @@ pub async fn answer(check: &Check) -> Result<String> {
                 .ok()
                 .and_then(|b| b.first().copied())
                 .ok_or_else(|| Error::usage(format!("`{backend}` is not a keyring")))?;
-            let found = keyring::get(backend, entry)
+            let found = keyring::get_uncopied(backend, entry)
                 .await
                 .map_err(|e| Error::failure(format!("{}: {e}", backend.name())))?;
             Ok(found.map_or_else(|| NOTHING.to_owned(), |k| digest(&k)))

@@ -695,3 +695,74 @@ async fn automatic_keyring_choice_trusts_the_secret_service_only_on_the_users_ow
         assert_eq!(storage_after_login(own.path()), "secret-service");
     }
 }
+
+/// What the kernel keyring holds that names `entry_part`, from /proc/keys: (timeout, line).
+fn kernel_copies(entry_part: &str) -> Vec<(String, String)> {
+    std::fs::read_to_string("/proc/keys")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("azobo-secret-service-copy:") && l.contains(entry_part))
+        .map(|l| {
+            let timeout = l.split_whitespace().nth(3).unwrap_or("").to_owned();
+            (timeout, l.to_owned())
+        })
+        .collect()
+}
+
+/// A desktop's `azobo token` should not pay a D-Bus session per call: what the Secret Service
+/// hands over is copied to the kernel keyring for five minutes at most. The copy is this user's
+/// only, expires on its own, and goes at logout.
+#[tokio::test]
+async fn secret_service_keys_are_copied_to_the_kernel_keyring_for_minutes_and_logout_drops_them() {
+    if !Keyring::SecretService.available() || !Keyring::Keyutils.available() {
+        return;
+    }
+    let t = tenant().await;
+    let mut sh = Shell::new(&t, Keyring::SecretService);
+    sh.login();
+    let status: Value = serde_json::from_str(&sh.run(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(status["storage"]["backend"], "secret-service", "{status}");
+    assert_eq!(sh.run(&["token"]).code, Some(0));
+    // Entry names carry a hash of the data directory: this test's own.
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(sh.sessions().join("default.json")).unwrap())
+            .unwrap();
+    let entry = meta["key_entry"].as_str().unwrap().to_owned();
+    let copies = kernel_copies(&entry);
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    let timeout = &copies[0].0;
+    assert!(
+        timeout.ends_with('m') && timeout.trim_end_matches('m').parse::<u32>().unwrap() <= 5
+            || timeout.ends_with('s'),
+        "expires within five minutes: {copies:?}"
+    );
+    // With the bus gone, the copy still answers (the Secret Service vouched for it just now).
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap();
+    sh.set(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/azobo-test-bus",
+    );
+    assert_eq!(sh.run(&["token"]).code, Some(0));
+    // Logout removes the copy as well as the Secret Service's entry.
+    sh.set("DBUS_SESSION_BUS_ADDRESS", &bus);
+    assert_eq!(sh.run(&["logout"]).code, Some(0));
+    assert!(
+        kernel_copies(&entry).is_empty(),
+        "{:?}",
+        kernel_copies(&entry)
+    );
+    sh.login();
+    sh.set(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/azobo-test-bus",
+    );
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(sh.sessions().join("default.json")).unwrap())
+            .unwrap();
+    let entry = meta["key_entry"].as_str().unwrap().to_owned();
+    // The cross-process check after login read the Secret Service itself and left a copy.
+    assert_eq!(kernel_copies(&entry).len(), 1);
+    assert_eq!(sh.run(&["token"]).code, Some(0));
+    sh.set("DBUS_SESSION_BUS_ADDRESS", &bus);
+    sh.assert_no_secrets(&t).await;
+}
