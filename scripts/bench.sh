@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Runs the benchmarks with the same real secret stores the tests use (see scripts/test.sh) and
 # prints their figures. Everything stays on loopback; each benchmark stops by itself.
+#
+# AZOBO_BENCH_BIN=PATH benchmarks another azobo build. serve_api_load measures serve-api against
+# its ceiling in the same run (nginx as a bare TLS reverse proxy to the same static ARM stand-in;
+# skipped without nginx); AZOBO_BENCH_BASELINE_BIN=PATH adds that build's serve-api to the same
+# run. scripts/profile.sh shows where serve-api spends its CPU under that load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export AZOBO_TEST_PYTHON="${AZOBO_TEST_PYTHON:-$PWD/.venv/bin/python}"

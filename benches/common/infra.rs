@@ -94,19 +94,16 @@ pub struct Nginx {
 impl Nginx {
     /// `None` when nginx is not installed.
     pub fn start(upstreams: &[String]) -> Option<Self> {
-        let binary = server_binary("nginx")?;
-        for _ in 0..5 {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let port = free_port();
-            let d = dir.path().display();
-            let servers: String = upstreams
-                .iter()
-                .map(|u| {
-                    let hostport = u.trim_start_matches("http://").trim_end_matches('/');
-                    format!("    server {hostport} max_fails=1 fail_timeout=10s;\n")
-                })
-                .collect();
-            let conf = format!(
+        let servers: String = upstreams
+            .iter()
+            .map(|u| {
+                let hostport = u.trim_start_matches("http://").trim_end_matches('/');
+                format!("    server {hostport} max_fails=1 fail_timeout=10s;\n")
+            })
+            .collect();
+        Self::start_conf(|port, dir| {
+            let d = dir.display();
+            format!(
                 "worker_processes 1;\n\
                  error_log {d}/error.log warn;\n\
                  pid {d}/nginx.pid;\n\
@@ -131,8 +128,20 @@ impl Nginx {
                      }}\n\
                    }}\n\
                  }}\n"
-            );
-            std::fs::write(dir.path().join("nginx.conf"), conf).expect("write nginx.conf");
+            )
+        })
+    }
+
+    /// nginx with the configuration `conf(port, dir)` writes for a free loopback `port` and a
+    /// throwaway `dir` (for its pid file, logs and temp paths; `{dir}/error.log` is the error
+    /// log), up once `port` accepts connections. `None` when nginx is not installed.
+    pub fn start_conf(conf: impl Fn(u16, &Path) -> String) -> Option<Self> {
+        let binary = server_binary("nginx")?;
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let port = free_port();
+            std::fs::write(dir.path().join("nginx.conf"), conf(port, dir.path()))
+                .expect("write nginx.conf");
             let mut child = Command::new(&binary)
                 .arg("-p")
                 .arg(dir.path())
@@ -149,7 +158,7 @@ impl Nginx {
             let started = Instant::now();
             while started.elapsed() < Duration::from_secs(10) {
                 if let Ok(Some(_)) = child.try_wait() {
-                    break; // the port was taken after all: try another
+                    break; // the port was taken after all (or the configuration is bad): retry
                 }
                 if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                     return Some(Self {
@@ -162,8 +171,26 @@ impl Nginx {
             }
             let _ = child.kill();
             let _ = child.wait();
+            eprintln!(
+                "nginx did not come up on port {port}: {}",
+                std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+            );
         }
         panic!("nginx did not start on any of 5 ports");
+    }
+
+    /// The master process's pid (its workers are its children).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port")
     }
 
     /// nginx's error log (upstream failures it retried are logged there).

@@ -12,6 +12,8 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 pub mod infra;
+pub mod pki;
+pub mod procfs;
 pub mod scale;
 
 /// One request shape.
@@ -113,7 +115,16 @@ pub fn bin() -> std::ffi::OsString {
 
 /// Starts `azobo ARGS…` and returns it with the JSON of its first stdout line.
 pub async fn spawn(args: &[&str], env: &[(&str, String)]) -> (tokio::process::Child, Value) {
-    let mut cmd = tokio::process::Command::new(bin());
+    spawn_bin(&bin(), args, env).await
+}
+
+/// Like `spawn`, with the azobo binary at `program` (a baseline build, say).
+pub async fn spawn_bin(
+    program: &std::ffi::OsStr,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (tokio::process::Child, Value) {
+    let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

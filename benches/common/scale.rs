@@ -235,6 +235,64 @@ pub async fn load_rotating(
     duration: Duration,
     max: usize,
 ) -> Rotated {
+    load_rotating_samples(client, calls, connections, duration, max)
+        .await
+        .into_rotated()
+}
+
+/// What `load_rotating_samples` saw, every latency kept: runs can be merged before the
+/// percentiles are taken.
+#[derive(Default)]
+pub struct Samples {
+    /// Latencies of the 2xx answers.
+    pub latencies: Vec<Duration>,
+    /// Answers other than 2xx, by status.
+    pub statuses: BTreeMap<u16, usize>,
+    /// Requests that got no answer at all.
+    pub errors: usize,
+    pub first_error: Option<String>,
+    /// Wall-clock seconds the run took.
+    pub seconds: f64,
+}
+
+impl Samples {
+    /// Adds `other`'s requests and seconds to these.
+    pub fn merge(&mut self, other: Self) {
+        self.latencies.extend(other.latencies);
+        for (k, v) in other.statuses {
+            *self.statuses.entry(k).or_default() += v;
+        }
+        self.errors += other.errors;
+        self.first_error = self.first_error.take().or(other.first_error);
+        self.seconds += other.seconds;
+    }
+
+    /// The report: 2xx answers, failures, seconds, p50 and p99.
+    pub fn into_rotated(mut self) -> Rotated {
+        let (p50_ms, p99_ms) = percentiles_ms(&mut self.latencies);
+        Rotated {
+            report: Report {
+                ok: self.latencies.len(),
+                failed: self.statuses.values().sum::<usize>() + self.errors,
+                seconds: self.seconds,
+                p50_ms,
+                p99_ms,
+            },
+            statuses: self.statuses,
+            errors: self.errors,
+            first_error: self.first_error,
+        }
+    }
+}
+
+/// `load_rotating`, with every latency kept.
+pub async fn load_rotating_samples(
+    client: &reqwest::Client,
+    calls: &[Call],
+    connections: usize,
+    duration: Duration,
+    max: usize,
+) -> Samples {
     let calls: Arc<[Call]> = calls.into();
     let started = Instant::now();
     let deadline = started + duration;
@@ -278,35 +336,21 @@ pub async fn load_rotating(
                     }
                 }
             }
-            (latencies, statuses, errors, first_error)
+            Samples {
+                latencies,
+                statuses,
+                errors,
+                first_error,
+                seconds: 0.0,
+            }
         }));
     }
-    let mut all = Vec::new();
-    let mut statuses = BTreeMap::<u16, usize>::new();
-    let (mut errors, mut first_error) = (0, None);
+    let mut all = Samples::default();
     for t in tasks {
-        let (l, s, e, f) = t.await.expect("worker");
-        all.extend(l);
-        for (k, v) in s {
-            *statuses.entry(k).or_default() += v;
-        }
-        errors += e;
-        first_error = first_error.or(f);
+        all.merge(t.await.expect("worker"));
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let (p50_ms, p99_ms) = percentiles_ms(&mut all);
-    Rotated {
-        report: Report {
-            ok: all.len(),
-            failed: statuses.values().sum::<usize>() + errors,
-            seconds,
-            p50_ms,
-            p99_ms,
-        },
-        statuses,
-        errors,
-        first_error,
-    }
+    all.seconds = started.elapsed().as_secs_f64();
+    all
 }
 
 /// p50 and p99 in milliseconds (0 for no samples); sorts `all`.
