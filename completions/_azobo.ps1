@@ -125,7 +125,7 @@ Register-ArgumentCompleter -Native -CommandName 'azobo' -ScriptBlock {
         'azobo;subscriptions' {
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'The API''s base URL [default: the profile''s api_url]')
             [CompletionResult]::new('--query', '--query', [CompletionResultType]::ParameterName, 'JMESPath expression applied to the JSON list before output (as in `az`)')
-            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Only subscriptions in this state (Enabled, Warned, PastDue, Disabled, Deleted; any case)')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Only subscriptions in this state (any case)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [env: AZOBO_PROFILE] [default: default]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file to read [env: AZOBO_CONFIG]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json or tsv')

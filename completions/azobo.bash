@@ -1002,7 +1002,7 @@ _azobo() {
                     return 0
                     ;;
                 --state)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "Enabled Warned PastDue Disabled Deleted" -- "${cur}"))
                     return 0
                     ;;
                 --profile)

@@ -118,7 +118,7 @@ set edit:completion:arg-completer[azobo] = {|@words|
         &'azobo;subscriptions'= {
             cand --api-url 'The API''s base URL [default: the profile''s api_url]'
             cand --query 'JMESPath expression applied to the JSON list before output (as in `az`)'
-            cand --state 'Only subscriptions in this state (Enabled, Warned, PastDue, Disabled, Deleted; any case)'
+            cand --state 'Only subscriptions in this state (any case)'
             cand --profile 'Profile to use [env: AZOBO_PROFILE] [default: default]'
             cand --config 'Configuration file to read [env: AZOBO_CONFIG]'
             cand -o 'Output format for data on stdout: table, json or tsv'

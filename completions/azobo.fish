@@ -104,7 +104,11 @@ complete -c azobo -n "__fish_azobo_using_subcommand login" -s h -l help -d 'Prin
 complete -c azobo -n "__fish_azobo_using_subcommand login" -s V -l version -d 'Print version'
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l api-url -d 'The API\'s base URL [default: the profile\'s api_url]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l query -d 'JMESPath expression applied to the JSON list before output (as in `az`)' -r
-complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l state -d 'Only subscriptions in this state (Enabled, Warned, PastDue, Disabled, Deleted; any case)' -r
+complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l state -d 'Only subscriptions in this state (any case)' -r -f -a "Enabled\t''
+Warned\t''
+PastDue\t''
+Disabled\t''
+Deleted\t''"
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''

@@ -269,16 +269,39 @@ pub fn config_path(flag: Option<&Path>, env: &Env) -> Result<(PathBuf, bool)> {
 
 /// Reads the configuration file; a missing default file is an empty configuration.
 pub fn read_config_text(path: &Path, explicit: bool) -> Result<Option<String>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(None),
-        Err(e) => Err(Error::Config {
-            path: path.to_path_buf(),
-            line: None,
-            message: e.to_string(),
-        }),
+    use std::io::Read as _;
+    let fail = |message: String| Error::Config {
+        path: path.to_path_buf(),
+        line: None,
+        message,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(None),
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    // `--config /dev/zero` or a FIFO would be read forever: a config is a small regular file.
+    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail(
+            "not a regular file; point `--config` (or `AZOBO_CONFIG`) at a config.toml".into(),
+        ));
     }
+    let mut text = String::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| fail(e.to_string()))?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(fail(format!(
+            "larger than {} KiB; a config.toml is a few lines",
+            MAX_CONFIG_BYTES / 1024
+        )));
+    }
+    Ok(Some(text))
 }
+
+/// Largest config file read.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// One value as it is being resolved: its text, where it came from, and where to blame it.
 struct Candidate<'a> {

@@ -18,6 +18,7 @@ pub mod graph;
 pub mod http_server;
 pub mod logging;
 pub mod output;
+pub mod query;
 pub mod store;
 pub mod well_known;
 

@@ -25,12 +25,35 @@ pub struct Args {
     /// JMESPath expression applied to the JSON list before output (as in `az`)
     #[arg(long, value_name = "EXPR")]
     pub query: Option<String>,
-    /// Only subscriptions in this state (Enabled, Warned, PastDue, Disabled, Deleted; any case)
-    #[arg(long, value_name = "STATE")]
-    pub state: Option<String>,
+    /// Only subscriptions in this state (any case)
+    #[arg(long, value_name = "STATE", value_enum, ignore_case = true)]
+    pub state: Option<State>,
     /// If the API asks for a new sign-in (MFA), use the device code flow for it
     #[arg(long)]
     pub device_code: bool,
+}
+
+/// A subscription's state, as ARM names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "PascalCase")]
+pub enum State {
+    Enabled,
+    Warned,
+    PastDue,
+    Disabled,
+    Deleted,
+}
+
+impl State {
+    fn arm_name(self) -> &'static str {
+        match self {
+            State::Enabled => "Enabled",
+            State::Warned => "Warned",
+            State::PastDue => "PastDue",
+            State::Disabled => "Disabled",
+            State::Deleted => "Deleted",
+        }
+    }
 }
 
 /// What the command found.
@@ -46,21 +69,13 @@ pub struct Listing {
     pub plaintext_file: Option<std::path::PathBuf>,
 }
 
-fn compile(q: &str) -> Result<jmespath::Expression<'static>> {
-    jmespath::compile(q).map_err(|e| {
-        Error::usage(format!(
-            "`--query`: {}",
-            e.to_string()
-                .lines()
-                .next()
-                .unwrap_or("not a JMESPath expression")
-        ))
-    })
-}
-
 /// Runs `azobo subscriptions`.
 pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
-    let query = args.query.as_deref().map(compile).transpose()?;
+    let query = args
+        .query
+        .as_deref()
+        .map(crate::query::compile)
+        .transpose()?;
     let profile = ctx.profile(&Overrides {
         api_url: args.api_url.clone(),
         ..Overrides::default()
@@ -94,11 +109,11 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
         listing
     };
     let mut items = listing.items;
-    if let Some(state) = &args.state {
+    if let Some(state) = args.state {
         items.retain(|s| {
             s["state"]
                 .as_str()
-                .is_some_and(|x| x.eq_ignore_ascii_case(state))
+                .is_some_and(|x| x.eq_ignore_ascii_case(state.arm_name()))
         });
     }
     let query = match query {

@@ -113,3 +113,58 @@ fn version_and_help_go_to_stdout() {
         format!("azobo {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// What comes from the user is bounded before it is used: a config that is a device or a
+/// giant, a `--query` deep enough to overflow the parser's stack, a `--state` ARM has never
+/// used. Each is a usage error (exit 2) with nothing on stdout, before any network call.
+#[test]
+fn unbounded_or_invalid_input_is_a_usage_error_before_anything_runs() {
+    let h = home();
+    let big = h.path().join("big.toml");
+    std::fs::write(&big, format!("# {}\n", "x".repeat(2 * 1024 * 1024))).unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--config".into(), "/dev/zero".into(), "status".into()],
+            "not a regular file",
+        ),
+        (
+            vec![
+                "--config".into(),
+                big.to_str().unwrap().into(),
+                "status".into(),
+            ],
+            "larger than 1024 KiB",
+        ),
+        (
+            vec![
+                "subscriptions".into(),
+                "--query".into(),
+                format!("{}a{}", "[".repeat(15_000), "]".repeat(15_000)),
+            ],
+            "characters long",
+        ),
+        (
+            vec![
+                "subscriptions".into(),
+                "--query".into(),
+                format!("{}a{}", "[".repeat(100), "]".repeat(100)),
+            ],
+            "deeper than 32",
+        ),
+        (
+            vec!["subscriptions".into(), "--state".into(), "bogus".into()],
+            "PastDue",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = azobo(h.path())
+            .args(&args)
+            .env("AZOBO_API_URL", "http://127.0.0.1:9")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:.60?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:.60?}");
+        assert!(stderr.contains(needle), "`{needle}` in: {stderr}");
+    }
+}

@@ -696,12 +696,18 @@ async fn automatic_keyring_choice_trusts_the_secret_service_only_on_the_users_ow
     }
 }
 
-/// What the kernel keyring holds that names `entry_part`, from /proc/keys: (timeout, line).
+/// The live copies in the kernel keyring that name `entry_part`, from /proc/keys: (timeout,
+/// line). Keys already invalidated, revoked or dead (flags `i`, `R`, `D`) wait there for the
+/// kernel's garbage collector and count as gone.
 fn kernel_copies(entry_part: &str) -> Vec<(String, String)> {
     std::fs::read_to_string("/proc/keys")
         .unwrap_or_default()
         .lines()
         .filter(|l| l.contains("azobo-secret-service-copy:") && l.contains(entry_part))
+        .filter(|l| {
+            let flags = l.split_whitespace().nth(1).unwrap_or("");
+            !flags.contains(['i', 'R', 'D'])
+        })
         .map(|l| {
             let timeout = l.split_whitespace().nth(3).unwrap_or("").to_owned();
             (timeout, l.to_owned())
