@@ -49,6 +49,9 @@ pub fn init(verbose: u8, quiet: bool, env: &Env, server: Option<bool>) -> Flush 
     // Nothing is dropped: a full queue (a stalled reader) slows requests down instead.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
+        // The queue is allocated whole up front: 4,096 lines is ample for a writer that drains
+        // it in batches, where the default (128,000) would cost ~4 MB of every server's memory.
+        .buffered_lines_limit(4096)
         .thread_name("azobo-log")
         .finish(std::io::BufWriter::with_capacity(
             64 * 1024,
