@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
+#[path = "../../tests/shared/infra.rs"]
 pub mod infra;
 pub mod pki;
 pub mod procfs;
@@ -27,6 +28,22 @@ pub enum Call {
         url: String,
         form: Vec<(String, String)>,
     },
+}
+
+impl Call {
+    /// The request, ready to send with `client`.
+    pub fn request(&self, client: &reqwest::Client) -> reqwest::RequestBuilder {
+        match self {
+            Call::Get { url, bearer } => {
+                let r = client.get(url);
+                match bearer {
+                    Some(b) => r.bearer_auth(b),
+                    None => r,
+                }
+            }
+            Call::Form { url, form } => client.post(url).form(form),
+        }
+    }
 }
 
 /// What a load run measured.
@@ -63,18 +80,7 @@ pub async fn load(
             let mut failures = 0usize;
             while Instant::now() < deadline && count.fetch_add(1, Ordering::Relaxed) < max {
                 let t0 = Instant::now();
-                let req = match &call {
-                    Call::Get { url, bearer } => {
-                        let r = client.get(url);
-                        if let Some(b) = bearer {
-                            r.bearer_auth(b)
-                        } else {
-                            r
-                        }
-                    }
-                    Call::Form { url, form } => client.post(url).form(form),
-                };
-                match req.send().await {
+                match call.request(&client).send().await {
                     Ok(r) if r.status().is_success() => {
                         let _ = r.bytes().await;
                         latencies.push(t0.elapsed());

@@ -310,18 +310,7 @@ pub async fn load_rotating_samples(
                     break;
                 }
                 let t0 = Instant::now();
-                let req = match &calls[k % calls.len()] {
-                    Call::Get { url, bearer } => {
-                        let r = client.get(url);
-                        if let Some(b) = bearer {
-                            r.bearer_auth(b)
-                        } else {
-                            r
-                        }
-                    }
-                    Call::Form { url, form } => client.post(url).form(form),
-                };
-                match req.send().await {
+                match calls[k % calls.len()].request(&client).send().await {
                     Ok(r) if r.status().is_success() => {
                         let _ = r.bytes().await;
                         latencies.push(t0.elapsed());

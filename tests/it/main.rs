@@ -14,6 +14,9 @@ mod discovery;
 mod generated;
 mod graph;
 mod http_client;
+// Shared with the benchmarks, which use parts the tests do not.
+#[allow(dead_code)]
+#[path = "../shared/infra.rs"]
 mod infra;
 mod login;
 mod msal;

@@ -1,11 +1,15 @@
-//! Real infrastructure for the scale-out tests: a Redis server and an nginx load balancer, each
-//! on an ephemeral loopback port in a throwaway directory, stopped on drop.
+//! Real infrastructure for the scale-out tests and benchmarks (both include this file): a Redis
+//! server and nginx, each on an ephemeral loopback port in a throwaway directory, stopped on
+//! drop.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::support::in_ci;
+/// True under CI, where a missing server is a failure rather than a skip.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
 
 /// A Debian-packaged server binary (`redis-server`, `nginx`); under CI a missing one fails.
 pub fn server_binary(name: &str) -> Option<PathBuf> {
@@ -131,7 +135,8 @@ impl Redis {
         }
     }
 
-    fn connection(&self) -> Option<redis::Connection> {
+    /// A synchronous connection that has answered `PING`; `None` when the server does not.
+    pub fn connection(&self) -> Option<redis::Connection> {
         let client = redis::Client::open(self.url()).ok()?;
         let mut c = client
             .get_connection_with_timeout(Duration::from_secs(1))
@@ -163,8 +168,8 @@ impl Drop for Redis {
     }
 }
 
-/// nginx round-robin over `upstreams`, retrying the next one on a connection error or timeout
-/// (`proxy_next_upstream error timeout`), as the README's example deploys it.
+/// nginx (one worker, as nginx defaults to) round-robin over `upstreams` with `keepalive 32`,
+/// retrying the next one on a connection error or timeout, as the README's example deploys it.
 pub struct Nginx {
     pub url: String,
     child: Child,
@@ -172,20 +177,18 @@ pub struct Nginx {
 }
 
 impl Nginx {
+    /// `None` when nginx is not installed.
     pub fn start(upstreams: &[String]) -> Option<Self> {
-        let binary = server_binary("nginx")?;
-        for _ in 0..5 {
-            let dir = tempfile::tempdir().unwrap();
-            let port = free_port();
-            let d = dir.path().display();
-            let servers: String = upstreams
-                .iter()
-                .map(|u| {
-                    let hostport = u.trim_start_matches("http://").trim_end_matches('/');
-                    format!("    server {hostport} max_fails=1 fail_timeout=10s;\n")
-                })
-                .collect();
-            let conf = format!(
+        let servers: String = upstreams
+            .iter()
+            .map(|u| {
+                let hostport = u.trim_start_matches("http://").trim_end_matches('/');
+                format!("    server {hostport} max_fails=1 fail_timeout=10s;\n")
+            })
+            .collect();
+        Self::start_conf(|port, dir| {
+            let d = dir.display();
+            format!(
                 "worker_processes 1;\n\
                  error_log {d}/error.log warn;\n\
                  pid {d}/nginx.pid;\n\
@@ -210,8 +213,20 @@ impl Nginx {
                      }}\n\
                    }}\n\
                  }}\n"
-            );
-            std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+            )
+        })
+    }
+
+    /// nginx with the configuration `conf(port, dir)` writes for a free loopback `port` and a
+    /// throwaway `dir` (for its pid file, logs and temp paths; `{dir}/error.log` is the error
+    /// log), up once `port` accepts connections. `None` when nginx is not installed.
+    pub fn start_conf(conf: impl Fn(u16, &Path) -> String) -> Option<Self> {
+        let binary = server_binary("nginx")?;
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let port = free_port();
+            std::fs::write(dir.path().join("nginx.conf"), conf(port, dir.path()))
+                .expect("write nginx.conf");
             let mut child = Command::new(&binary)
                 .arg("-p")
                 .arg(dir.path())
@@ -228,7 +243,7 @@ impl Nginx {
             let started = Instant::now();
             while started.elapsed() < Duration::from_secs(10) {
                 if let Ok(Some(_)) = child.try_wait() {
-                    break; // the port was taken after all: try another
+                    break; // the port was taken after all (or the configuration is bad): retry
                 }
                 if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                     return Some(Self {
@@ -241,8 +256,26 @@ impl Nginx {
             }
             let _ = child.kill();
             let _ = child.wait();
+            eprintln!(
+                "nginx did not come up on port {port}: {}",
+                std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+            );
         }
         panic!("nginx did not start on any of 5 ports");
+    }
+
+    /// The master process's pid (its workers are its children).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port")
     }
 
     /// nginx's error log (upstream failures it retried are logged there).
