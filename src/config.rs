@@ -156,6 +156,7 @@ impl Env {
                         || [
                             env_vars::SSL_CERT_FILE,
                             env_vars::NO_COLOR,
+                            env_vars::COLUMNS,
                             env_vars::CI,
                             env_vars::BROWSER,
                             "DISPLAY",

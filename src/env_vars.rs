@@ -23,6 +23,8 @@ pub const AZOBO_API_URL: &str = "AZOBO_API_URL";
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 /// Disables colour when set to anything.
 pub const NO_COLOR: &str = "NO_COLOR";
+/// The terminal width tables wrap to, when set (over what the terminal reports).
+pub const COLUMNS: &str = "COLUMNS";
 /// Set by CI systems; azobo then never waits for a person.
 pub const CI: &str = "CI";
 /// The log filter for `-v` output (tracing's `EnvFilter` syntax).

@@ -76,7 +76,16 @@ pub struct Printer {
     stdout_tty: bool,
     stderr_tty: bool,
     color: bool,
+    /// `COLUMNS`, when it is a usable width.
+    columns: Option<u16>,
 }
+
+/// The least a name column is squeezed to before the Tenant ID column is left out.
+const MIN_NAME_WIDTH: usize = 12;
+
+/// Narrower than this, a table is not wrapped at all (a terminal reporting 0 columns would get
+/// one character per column otherwise).
+const MIN_TABLE_WIDTH: u16 = 20;
 
 impl Printer {
     /// A printer for these flags and environment.
@@ -88,6 +97,10 @@ impl Printer {
             stdout_tty,
             stderr_tty: std::io::stderr().is_terminal(),
             color: stdout_tty && env.get(env_vars::NO_COLOR).is_none(),
+            columns: env
+                .get(env_vars::COLUMNS)
+                .and_then(|c| c.trim().parse::<u16>().ok())
+                .filter(|c| *c >= MIN_TABLE_WIDTH),
         }
     }
 
@@ -99,6 +112,7 @@ impl Printer {
             stdout_tty,
             stderr_tty: false,
             color,
+            columns: None,
         }
     }
 
@@ -200,11 +214,31 @@ impl Printer {
             .map_err(|e| Error::failure(format!("encoding JSON: {e}")))
     }
 
+    /// The width tables wrap to: `COLUMNS`, else the terminal's; `None` off a terminal or when
+    /// the terminal reports none (or an absurd one) — the table is then not wrapped at all,
+    /// rather than a column per character.
+    fn table_width(&self) -> Option<u16> {
+        if !self.stdout_tty {
+            return None;
+        }
+        self.columns
+            .or_else(|| Table::new().width())
+            .filter(|w| *w >= MIN_TABLE_WIDTH)
+    }
+
     fn table(&self, header: Option<&[&str]>) -> Table {
         let mut t = Table::new();
         if self.stdout_tty {
-            t.load_preset(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic);
+            t.load_preset(UTF8_FULL_CONDENSED);
+            match self.table_width() {
+                Some(w) => {
+                    t.set_width(w)
+                        .set_content_arrangement(ContentArrangement::Dynamic);
+                }
+                None => {
+                    t.set_content_arrangement(ContentArrangement::Disabled);
+                }
+            }
         } else {
             t.load_preset(NOTHING).force_no_tty();
         }
@@ -367,7 +401,8 @@ impl Printer {
                 _ => self.json(q),
             };
         }
-        let field = |s: &Value, k: &str| s.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        // Names come from the network: nothing in them may drive the terminal or split a line.
+        let field = |s: &Value, k: &str| one_line(s.get(k).and_then(Value::as_str).unwrap_or(""));
         match self.format {
             OutputFormat::Json => self.json(&l.items),
             OutputFormat::Tsv => Ok(l
@@ -390,7 +425,27 @@ impl Printer {
                 }
                 let mut rows: Vec<&Value> = l.items.iter().collect();
                 rows.sort_by_key(|s| field(s, "displayName").to_lowercase());
-                let mut t = self.table(Some(&["Name", "Subscription ID", "State", "Tenant ID"]));
+                // One tenant for every row (the usual case) is said once, not repeated per row.
+                let tenants: std::collections::BTreeSet<String> =
+                    rows.iter().map(|s| field(s, "tenantId")).collect();
+                let one_tenant = (tenants.len() == 1)
+                    .then(|| tenants.into_iter().next())
+                    .flatten();
+                // GUIDs never wrap; a second GUID column that cannot fit beside a readable name
+                // is left out (and said so) rather than pushed past the terminal's edge.
+                let fits_tenant = self.table_width().is_none_or(|w| {
+                    let state = rows.iter().map(|s| field(s, "state").chars().count()).max();
+                    usize::from(w) >= 2 * 36 + state.unwrap_or(0) + MIN_NAME_WIDTH + 13
+                });
+                let show_tenant = one_tenant.is_none() && fits_tenant;
+                if one_tenant.is_none() && !fits_tenant {
+                    self.info("the Tenant ID column does not fit this terminal; `-o tsv` and `--json` have it");
+                }
+                let mut header = vec!["Name", "Subscription ID", "State"];
+                if show_tenant {
+                    header.push("Tenant ID");
+                }
+                let mut t = self.table(Some(&header));
                 for s in rows {
                     let state = field(s, "state");
                     let mut cell = Cell::new(&state);
@@ -401,18 +456,28 @@ impl Printer {
                             _ => comfy_table::Color::Red,
                         });
                     }
-                    t.add_row(vec![
+                    let mut row = vec![
                         Cell::new(field(s, "displayName")),
                         Cell::new(field(s, "subscriptionId")),
                         cell,
-                        Cell::new(field(s, "tenantId")),
-                    ]);
+                    ];
+                    if show_tenant {
+                        row.push(Cell::new(field(s, "tenantId")));
+                    }
+                    t.add_row(row);
+                }
+                // GUIDs are copied whole: they never wrap; the names do.
+                for i in [1, 3] {
+                    if let Some(c) = t.column_mut(i) {
+                        c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+                    }
                 }
                 let n = l.items.len();
-                self.info(&format!(
-                    "{n} subscription{}",
-                    if n == 1 { "" } else { "s" }
-                ));
+                let plural = if n == 1 { "" } else { "s" };
+                self.info(&match one_tenant.filter(|t| !t.is_empty()) {
+                    Some(tenant) => format!("{n} subscription{plural} in tenant {tenant}"),
+                    None => format!("{n} subscription{plural}"),
+                });
                 Ok(format!("{t}\n"))
             }
         }

@@ -332,3 +332,97 @@ async fn mfa_challenge_fails_non_interactively_and_is_answered_at_a_terminal() {
             .count();
     assert_eq!(authorizes, 2, "the first sign-in and the one with claims");
 }
+
+/// Rows as a hostile or merely untidy API may send them: escape sequences, a bell, a newline and
+/// a tab in names, one long name, and two tenants.
+fn untidy_rows() -> Value {
+    let mut long = sub(
+        "A subscription whose display name goes on and on well past any column",
+        "11111111-2222-3333-4444-555555555555",
+        "Enabled",
+    );
+    long["tenantId"] = json!("99999999-8888-7777-6666-555555555555");
+    json!({"value": [
+        sub("\u{1b}[31mRed\u{1b}[0m team\u{7}", "00000000-0000-0000-0000-00000000000a", "Enabled"),
+        sub("line one\nline two\tand a tab", "00000000-0000-0000-0000-00000000000b", "Warned"),
+        long,
+    ]})
+}
+
+/// Tables at a terminal: GUIDs are never broken across lines whatever the width (`COLUMNS` wins
+/// over the terminal's own; a terminal that reports no width gets the table unwrapped, not a
+/// column per character), nothing from the API reaches the terminal as a control character,
+/// and TSV keeps one record per line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_keep_guids_whole_at_any_width_and_strip_control_characters() {
+    let t = DevTenant::start(&[]).await;
+    let api = fake_api(axum::Router::new().route(
+        "/subscriptions",
+        axum::routing::get(|| async { Json(untidy_rows()) }),
+    ))
+    .await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.set("AZOBO_API_URL", &api);
+    sh.set("AZOBO_TOKEN", "opaque-test-token");
+    let guids = [
+        "00000000-0000-0000-0000-00000000000a",
+        "00000000-0000-0000-0000-00000000000b",
+        "11111111-2222-3333-4444-555555555555",
+    ];
+    let other_tenant = "99999999-8888-7777-6666-555555555555";
+    for columns in ["60", "80", "120", ""] {
+        let extra: Vec<(&str, &str)> = if columns.is_empty() {
+            vec![]
+        } else {
+            vec![("COLUMNS", columns)]
+        };
+        let (code, screen) = crate::support::at_terminal(&sh, &["subscriptions"], &extra);
+        assert_eq!(code, Some(0), "{screen}");
+        for g in guids {
+            assert!(
+                screen.contains(g),
+                "COLUMNS={columns}: {g} broken in\n{screen}"
+            );
+        }
+        // Two tenants need a second GUID column: shown whole where it fits, else left out and said.
+        if matches!(columns, "60" | "80") {
+            assert!(screen.contains("does not fit"), "{screen}");
+            assert!(!screen.contains("99999999"), "{screen}");
+        } else {
+            assert!(
+                screen.contains(other_tenant),
+                "COLUMNS={columns}:\n{screen}"
+            );
+        }
+        assert!(
+            !screen.contains('\u{1b}') && !screen.contains('\u{7}'),
+            "COLUMNS={columns}: control characters reached the terminal:\n{screen:?}"
+        );
+        let table: Vec<&str> = screen
+            .lines()
+            .filter(|l| l.starts_with(['┌', '│', '├', '└', '╞', '╘', '╭', '║']))
+            .collect();
+        assert!(
+            !table.is_empty() && table.len() <= 40,
+            "COLUMNS={columns}: {} table lines\n{screen}",
+            table.len()
+        );
+        if let Ok(width) = columns.parse::<usize>() {
+            for l in &table {
+                assert!(
+                    l.trim_end().chars().count() <= width,
+                    "COLUMNS={columns}: {} wide: {l}",
+                    l.trim_end().chars().count()
+                );
+            }
+        }
+    }
+    let r = sh.run(&["subscriptions", "-o", "tsv"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let records: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(records.len(), 3, "{:?}", r.stdout);
+    for rec in records {
+        assert_eq!(rec.matches('\t').count(), 3, "{rec:?}");
+        assert!(!rec.contains('\u{1b}') && !rec.contains('\u{7}'), "{rec:?}");
+    }
+}
