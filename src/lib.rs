@@ -41,7 +41,18 @@ pub async fn run(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
         Command::Setup(args) => Output::Setup(Box::new(commands::setup::run(args, &ctx).await?)),
         Command::Login(args) => Output::Login(Box::new(commands::login::run(args, &ctx).await?)),
         Command::Logout(args) => Output::Logout(commands::logout::run(args, &ctx).await?),
-        Command::Status(args) => Output::Status(Box::new(commands::status::run(args, &ctx).await?)),
+        Command::Status(args) => {
+            let status = commands::status::run(args, &ctx).await?;
+            // Signed out is exit 3 either way; a script asking for JSON still gets a document
+            // (`"signedIn": false`) to read, a person only the error line.
+            if status.signed_out.is_some() {
+                if g.format() == cli::OutputFormat::Json {
+                    printer.render(&Output::Status(Box::new(status.clone())))?;
+                }
+                return status.outcome();
+            }
+            Output::Status(Box::new(status))
+        }
         Command::ServeApi(args) => {
             commands::serve_api::run(
                 args,

@@ -18,6 +18,8 @@ pub struct Args {}
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
+    /// A session (or `AZOBO_TOKEN`) is there to use.
+    pub signed_in: bool,
     /// The profile.
     pub profile: String,
     /// The account, when a session exists.
@@ -43,12 +45,28 @@ pub struct Status {
     /// The plaintext file the session is kept in, when it is (warned about).
     #[serde(skip)]
     pub plaintext_file: Option<std::path::PathBuf>,
+    /// Why there is no usable session (the command then exits 3 after printing the report).
+    #[serde(skip)]
+    pub signed_out: Option<String>,
 }
 
-/// Runs `azobo status`.
+impl Status {
+    /// The error the command ends with: none when signed in.
+    pub fn outcome(&self) -> Result<()> {
+        match &self.signed_out {
+            None => Ok(()),
+            Some(message) => Err(Error::SignInRequired {
+                message: message.clone(),
+            }),
+        }
+    }
+}
+
+/// Runs `azobo status`: the report, signed in or not (`signed_out` says why not).
 pub async fn run(_args: &Args, ctx: &Context<'_>) -> Result<Status> {
     let profile = ctx.profile(&Overrides::default())?;
     let base = Status {
+        signed_in: true,
         profile: profile.name.clone(),
         account: None,
         authority: profile.authority.as_str().trim_end_matches('/').to_owned(),
@@ -61,14 +79,17 @@ pub async fn run(_args: &Args, ctx: &Context<'_>) -> Result<Status> {
         survives_reboot: true,
         env_token: ctx.env_token().is_some(),
         plaintext_file: None,
+        signed_out: None,
     };
     if base.env_token {
         return Ok(base);
     }
     let store = ctx.store()?;
     let Some(loaded) = store.load().await? else {
-        return Err(Error::SignInRequired {
-            message: format!("not signed in (profile `{}`)", profile.name),
+        return Ok(Status {
+            signed_in: false,
+            signed_out: Some(format!("not signed in (profile `{}`)", profile.name)),
+            ..base
         });
     };
     let meta = &loaded.meta;
@@ -89,11 +110,13 @@ pub async fn run(_args: &Args, ctx: &Context<'_>) -> Result<Status> {
         ..base
     };
     if !status.refreshable && token.is_none_or(|t| t.expires_on <= crate::client::session::now()) {
-        return Err(Error::SignInRequired {
-            message: format!(
+        return Ok(Status {
+            signed_in: false,
+            signed_out: Some(format!(
                 "the session of `{}` in profile `{}` has expired",
                 meta.account.username, profile.name
-            ),
+            )),
+            ..status
         });
     }
     Ok(status)

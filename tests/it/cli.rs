@@ -168,3 +168,29 @@ fn unbounded_or_invalid_input_is_a_usage_error_before_anything_runs() {
         assert!(stderr.contains(needle), "`{needle}` in: {stderr}");
     }
 }
+
+/// A script asking for JSON gets a document even when signed out, and the exit code still says
+/// signed out; a person gets only the error line.
+#[test]
+fn status_json_signed_out_is_a_document_and_exit_3() {
+    let h = home();
+    let out = azobo(h.path())
+        .args(["status", "--json"])
+        .env("AZOBO_TENANT", "contoso.onmicrosoft.com")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["signedIn"], false, "{v}");
+    assert_eq!(v["profile"], "default");
+    assert!(v["account"].is_null());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not signed in"), "{stderr}");
+    let out = azobo(h.path())
+        .args(["status"])
+        .env("AZOBO_TENANT", "contoso.onmicrosoft.com")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+}
