@@ -153,22 +153,34 @@ pub async fn subscriptions(
             "the API at {url} answered {status} with something that is not a subscription list"
         )))
     };
-    match body.ok_or_else(unexpected)? {
-        Value::Array(items) => Ok(Listing {
+    let listing = match body.ok_or_else(unexpected)? {
+        Value::Array(items) => Listing {
             items,
             incomplete: false,
-        }),
+        },
         Value::Object(mut o) => {
             let incomplete = o
                 .get("nextLink")
                 .is_some_and(|n| n.as_str().is_some_and(|s| !s.is_empty()));
             match o.remove("value") {
-                Some(Value::Array(items)) => Ok(Listing { items, incomplete }),
-                _ => Err(unexpected()),
+                Some(Value::Array(items)) => Listing { items, incomplete },
+                _ => return Err(unexpected()),
             }
         }
-        _ => Err(unexpected()),
+        _ => return Err(unexpected()),
+    };
+    // A row without a subscription id would print as a blank subscription: refuse the list.
+    if let Some(n) = listing.items.iter().position(|s| {
+        !s.get("subscriptionId")
+            .and_then(Value::as_str)
+            .is_some_and(|id| !id.is_empty())
+    }) {
+        return Err(CallError::Fatal(Error::failure(format!(
+            "the API at {url} answered {status} with a list whose item {} is not a subscription (no subscriptionId)",
+            n + 1
+        ))));
     }
+    Ok(listing)
 }
 
 #[cfg(test)]

@@ -426,3 +426,28 @@ async fn tables_keep_guids_whole_at_any_width_and_strip_control_characters() {
         assert!(!rec.contains('\u{1b}') && !rec.contains('\u{7}'), "{rec:?}");
     }
 }
+
+/// Rows that are not subscriptions (an object without `subscriptionId`, a string, `null`) are a
+/// clear failure, not blank rows in a table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_that_are_not_subscriptions_are_refused() {
+    let t = DevTenant::start(&[]).await;
+    let api = fake_api(axum::Router::new().route(
+        "/subscriptions",
+        axum::routing::get(|| async {
+            Json(json!({"value": [
+                sub("Real", "00000000-0000-0000-0000-00000000000c", "Enabled"),
+                {"foo": 1}, "str", null
+            ]}))
+        }),
+    ))
+    .await;
+    let mut sh = Shell::new(&t, Keyring::File);
+    sh.set("AZOBO_API_URL", &api);
+    sh.set("AZOBO_TOKEN", "opaque-test-token");
+    for args in [vec!["subscriptions"], vec!["subscriptions", "--json"]] {
+        let r = sh.run(&args);
+        r.assert_fails(1, "item 2 is not a subscription");
+        assert!(r.stdout.is_empty(), "{}", r.stdout);
+    }
+}
