@@ -171,9 +171,9 @@ pub async fn subscriptions(
     };
     // A row without a subscription id would print as a blank subscription: refuse the list.
     if let Some(n) = listing.items.iter().position(|s| {
-        !s.get("subscriptionId")
+        s.get("subscriptionId")
             .and_then(Value::as_str)
-            .is_some_and(|id| !id.is_empty())
+            .is_none_or(str::is_empty)
     }) {
         return Err(CallError::Fatal(Error::failure(format!(
             "the API at {url} answered {status} with a list whose item {} is not a subscription (no subscriptionId)",
