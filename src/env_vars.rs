@@ -25,6 +25,12 @@ pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 pub const NO_COLOR: &str = "NO_COLOR";
 /// The terminal width tables wrap to, when set (over what the terminal reports).
 pub const COLUMNS: &str = "COLUMNS";
+/// `0` turns colour off (as gh and the CLICOLOR convention).
+pub const CLICOLOR: &str = "CLICOLOR";
+/// Anything but `0` turns colour on even off a terminal (over `NO_COLOR`, as gh).
+pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
+/// `dumb` turns colour off.
+pub const TERM: &str = "TERM";
 /// Set by CI systems; azobo then never waits for a person.
 pub const CI: &str = "CI";
 /// The log filter for `-v` output (tracing's `EnvFilter` syntax).

@@ -68,6 +68,19 @@ pub fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// Colour as gh decides it: `CLICOLOR_FORCE` (not `0`) forces it on, even off a terminal;
+/// otherwise `NO_COLOR`, `CLICOLOR=0` or `TERM=dumb` turn it off, and a terminal turns it on.
+fn color_enabled(stdout_tty: bool, env: &Env) -> bool {
+    let set = |k: &str| env.get(k).filter(|v| !v.is_empty());
+    if set(env_vars::CLICOLOR_FORCE).is_some_and(|v| v != "0") {
+        return true;
+    }
+    let off = set(env_vars::NO_COLOR).is_some()
+        || set(env_vars::CLICOLOR) == Some("0")
+        || set(env_vars::TERM) == Some("dumb");
+    stdout_tty && !off
+}
+
 /// Writes data to stdout and diagnostics to stderr, honouring `-o`, `-q`, `-v` and `NO_COLOR`.
 #[derive(Debug, Clone)]
 pub struct Printer {
@@ -96,7 +109,7 @@ impl Printer {
             quiet: global.quiet,
             stdout_tty,
             stderr_tty: std::io::stderr().is_terminal(),
-            color: stdout_tty && env.get(env_vars::NO_COLOR).is_none(),
+            color: color_enabled(stdout_tty, env),
             columns: env
                 .get(env_vars::COLUMNS)
                 .and_then(|c| c.trim().parse::<u16>().ok())
@@ -241,6 +254,10 @@ impl Printer {
             }
         } else {
             t.load_preset(NOTHING).force_no_tty();
+            if self.color {
+                // `CLICOLOR_FORCE`: colour into a pipe, as asked.
+                t.enforce_styling();
+            }
         }
         if let Some(header) = header {
             t.set_header(header.iter().map(|h| {
@@ -664,6 +681,27 @@ mod tests {
         assert!(s.starts_with("profile\tdefault\t\n"), "{s}");
         assert!(s.contains("tenant\tcontoso.com\tfile\n"), "{s}");
         assert!(s.contains("cloud\tAzureCloud\tdefault\n"), "{s}");
+    }
+
+    #[test]
+    fn colour_follows_clicolor_no_color_and_term_as_gh_does() {
+        let env = |pairs: &[(&'static str, &'static str)]| Env::from_pairs(pairs.iter().copied());
+        assert!(color_enabled(true, &env(&[])));
+        assert!(!color_enabled(false, &env(&[])));
+        assert!(!color_enabled(true, &env(&[("NO_COLOR", "1")])));
+        assert!(
+            color_enabled(true, &env(&[("NO_COLOR", "")])),
+            "empty means unset"
+        );
+        assert!(!color_enabled(true, &env(&[("CLICOLOR", "0")])));
+        assert!(color_enabled(true, &env(&[("CLICOLOR", "1")])));
+        assert!(!color_enabled(true, &env(&[("TERM", "dumb")])));
+        assert!(color_enabled(false, &env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(color_enabled(
+            false,
+            &env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])
+        ));
+        assert!(!color_enabled(false, &env(&[("CLICOLOR_FORCE", "0")])));
     }
 
     #[test]

@@ -135,6 +135,13 @@ async fn no_color_and_no_ansi_when_piped() {
     w.sh.set("NO_COLOR", "1");
     let r = w.sh.run(&["subscriptions"]);
     assert!(!r.stdout.contains('\u{1b}'));
+    // CLICOLOR_FORCE asks for colour into a pipe (over NO_COLOR, as gh); `0` does not.
+    w.sh.set("CLICOLOR_FORCE", "1");
+    let r = w.sh.run(&["subscriptions"]);
+    assert!(r.stdout.contains("\u{1b}["), "{:?}", r.stdout);
+    w.sh.set("CLICOLOR_FORCE", "0");
+    let r = w.sh.run(&["subscriptions"]);
+    assert!(!r.stdout.contains('\u{1b}'));
 }
 
 // The fake API runs in this process while azobo runs synchronously: it needs its own worker.
