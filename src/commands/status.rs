@@ -18,8 +18,6 @@ pub struct Args {}
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
-    /// A session (or `AZOBO_TOKEN`) is there to use.
-    pub signed_in: bool,
     /// The profile.
     pub profile: String,
     /// The account, when a session exists.
@@ -45,9 +43,19 @@ pub struct Status {
     /// The plaintext file the session is kept in, when it is (warned about).
     #[serde(skip)]
     pub plaintext_file: Option<std::path::PathBuf>,
-    /// Why there is no usable session (the command then exits 3 after printing the report).
-    #[serde(skip)]
+    /// Why there is no usable session (the command then exits 3 after printing the report);
+    /// written as `signedIn`, true when there is none.
+    #[serde(rename = "signedIn", serialize_with = "signed_in")]
     pub signed_out: Option<String>,
+}
+
+// serde's `serialize_with` hands the field over as it is declared.
+#[allow(clippy::ref_option)]
+fn signed_in<S: serde::Serializer>(
+    signed_out: &Option<String>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_bool(signed_out.is_none())
 }
 
 impl Status {
@@ -66,7 +74,6 @@ impl Status {
 pub async fn run(_args: &Args, ctx: &Context<'_>) -> Result<Status> {
     let profile = ctx.profile(&Overrides::default())?;
     let base = Status {
-        signed_in: true,
         profile: profile.name.clone(),
         account: None,
         authority: profile.authority.as_str().trim_end_matches('/').to_owned(),
@@ -87,7 +94,6 @@ pub async fn run(_args: &Args, ctx: &Context<'_>) -> Result<Status> {
     let store = ctx.store()?;
     let Some(loaded) = store.load().await? else {
         return Ok(Status {
-            signed_in: false,
             signed_out: Some(format!("not signed in (profile `{}`)", profile.name)),
             ..base
         });
@@ -111,7 +117,6 @@ pub async fn run(_args: &Args, ctx: &Context<'_>) -> Result<Status> {
     };
     if !status.refreshable && token.is_none_or(|t| t.expires_on <= crate::client::session::now()) {
         return Ok(Status {
-            signed_in: false,
             signed_out: Some(format!(
                 "the session of `{}` in profile `{}` has expired",
                 meta.account.username, profile.name

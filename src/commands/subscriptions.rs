@@ -44,18 +44,6 @@ pub enum State {
     Deleted,
 }
 
-impl State {
-    fn arm_name(self) -> &'static str {
-        match self {
-            State::Enabled => "Enabled",
-            State::Warned => "Warned",
-            State::PastDue => "PastDue",
-            State::Disabled => "Disabled",
-            State::Deleted => "Deleted",
-        }
-    }
-}
-
 /// What the command found.
 #[derive(Debug)]
 pub struct Listing {
@@ -111,9 +99,10 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
     let mut items = listing.items;
     if let Some(state) = args.state {
         items.retain(|s| {
-            s["state"]
-                .as_str()
-                .is_some_and(|x| x.eq_ignore_ascii_case(state.arm_name()))
+            s["state"].as_str().is_some_and(|x| {
+                clap::ValueEnum::to_possible_value(&state)
+                    .is_some_and(|v| x.eq_ignore_ascii_case(v.get_name()))
+            })
         });
     }
     let query = match query {
