@@ -28,6 +28,8 @@ const SKEW_SECS: u64 = 300;
 pub struct Caller {
     /// The incoming token: the OBO assertion.
     pub assertion: String,
+    /// Its SHA-256: what every cache keyed by the token is keyed by, computed once.
+    pub digest: [u8; 32],
     /// Object id of the user.
     pub oid: String,
     /// Tenant id.
@@ -38,6 +40,7 @@ impl std::fmt::Debug for Caller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Caller")
             .field("assertion", &"<redacted>")
+            .field("digest", &"<redacted>")
             .field("oid", &self.oid)
             .field("tid", &self.tid)
             .finish()
@@ -156,11 +159,12 @@ pub async fn authenticate(
     if let Some(v) = verified.get(&digest, keys.current().as_ref()) {
         return Ok(Caller {
             assertion: token.to_owned(),
+            digest,
             oid: v.oid.clone(),
             tid: v.tid.clone(),
         });
     }
-    let caller = verify(token, settings, keys).await?;
+    let caller = verify(token, digest, settings, keys).await?;
     // `exp` came through the signature check; past the clock, nothing is remembered.
     let left = caller
         .1
@@ -195,6 +199,7 @@ fn unix_now() -> u64 {
 /// The full check: the caller, the token's `exp`, and the key set that vouched for it.
 async fn verify(
     token: &str,
+    digest: [u8; 32],
     settings: &Settings,
     keys: &KeyCache,
 ) -> Result<(Caller, u64, Arc<Published>), ApiError> {
@@ -280,6 +285,7 @@ async fn verify(
     Ok((
         Caller {
             assertion: token.to_owned(),
+            digest,
             oid,
             tid,
         },

@@ -119,13 +119,7 @@ async fn subscriptions(
         let value = loop {
             let token = state
                 .obo
-                .arm_token(
-                    &state.settings,
-                    &state.metrics,
-                    &caller.assertion,
-                    &caller.tid,
-                    &corr,
-                )
+                .arm_token(&state.settings, &state.metrics, &caller, &corr)
                 .await
                 .map_err(|e| (e, Some(who.clone())))?;
             let listed = arm::subscriptions(
@@ -142,12 +136,7 @@ async fn subscriptions(
                 Err(e @ (ApiError::InsufficientClaims { .. } | ApiError::ArmTokenRejected)) => {
                     state
                         .obo
-                        .forget(
-                            &state.settings,
-                            &state.metrics,
-                            &caller.assertion,
-                            &caller.tid,
-                        )
+                        .forget(&state.settings, &state.metrics, &caller)
                         .await;
                     if matches!(e, ApiError::ArmTokenRejected) && fresh_tries > 0 {
                         fresh_tries -= 1;

@@ -1,6 +1,6 @@
 //! The On-Behalf-Of exchange: the caller's token for an ARM token, at the token endpoint of the
 //! caller's own tenant. Results are cached in two layers until five minutes before they expire:
-//! this process's memory (L1, bounded, moka, keyed by SHA-256 of assertion and scope) and, when
+//! this process's memory (L1, bounded, moka, keyed by a hash of the assertion's SHA-256 and the scope) and, when
 //! configured, Redis shared by every instance (L2, encrypted). Concurrent requests share one
 //! exchange: in a process through the L1's single flight, across instances through a Redis
 //! lock. Failures are classified by AADSTS code.
@@ -9,12 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use moka::Expiry;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::Digest as _;
 
+use super::auth::Caller;
 use super::error::ApiError;
 use super::metrics::Metrics;
 use super::settings::{Credential, Settings};
@@ -76,10 +77,10 @@ impl ArmToken {
 
 struct UntilExpiry;
 
-impl Expiry<String, Arc<ArmToken>> for UntilExpiry {
+impl Expiry<[u8; 32], Arc<ArmToken>> for UntilExpiry {
     fn expire_after_create(
         &self,
-        _key: &String,
+        _key: &[u8; 32],
         value: &Arc<ArmToken>,
         created_at: Instant,
     ) -> Option<Duration> {
@@ -92,10 +93,20 @@ impl Expiry<String, Arc<ArmToken>> for UntilExpiry {
     }
 }
 
+/// The caller's entry in the shared cache.
+fn shared_name(settings: &Settings, caller: &Caller) -> String {
+    shared_cache::entry_name(
+        &settings.client_id,
+        &caller.tid,
+        &caller.digest,
+        &settings.arm_scope,
+    )
+}
+
 /// The exchanger and its caches.
 pub struct Obo {
     http: reqwest::Client,
-    cache: moka::future::Cache<String, Arc<ArmToken>>,
+    cache: moka::future::Cache<[u8; 32], Arc<ArmToken>>,
     shared: Option<Arc<SharedCache>>,
 }
 
@@ -106,10 +117,14 @@ struct TokenOk {
     expires_in: Option<u64>,
 }
 
-fn key(assertion: &str, scope: &str) -> String {
-    URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(
-        format!("{scope}\n{assertion}").as_bytes(),
-    ))
+/// The L1 key: the scope and the assertion's SHA-256 (authentication hashed the assertion).
+fn key(digest: &[u8; 32], scope: &str) -> [u8; 32] {
+    sha2::Sha256::new()
+        .chain_update(scope.as_bytes())
+        .chain_update(b"\n")
+        .chain_update(digest)
+        .finalize()
+        .into()
 }
 
 impl Obo {
@@ -135,11 +150,10 @@ impl Obo {
         &self,
         settings: &Settings,
         metrics: &Metrics,
-        assertion: &str,
-        tid: &str,
+        caller: &Caller,
         correlation_id: &str,
     ) -> Result<Arc<ArmToken>, ApiError> {
-        let k = key(assertion, &settings.arm_scope);
+        let k = key(&caller.digest, &settings.arm_scope);
         if let Some(t) = self.cache.get(&k).await {
             metrics.obo_hit("l1");
             return Ok(t);
@@ -149,7 +163,7 @@ impl Obo {
             .cache
             .try_get_with(k, async {
                 filled_here.store(true, std::sync::atomic::Ordering::Relaxed);
-                self.fill(settings, metrics, assertion, tid, correlation_id)
+                self.fill(settings, metrics, caller, correlation_id)
                     .await
                     .map(Arc::new)
             })
@@ -177,17 +191,15 @@ impl Obo {
         &self,
         settings: &Settings,
         metrics: &Metrics,
-        assertion: &str,
-        tid: &str,
+        caller: &Caller,
         correlation_id: &str,
     ) -> Result<ArmToken, ApiError> {
         let Some(shared) = &self.shared else {
             return self
-                .exchange_counted(settings, metrics, assertion, tid, correlation_id)
+                .exchange_counted(settings, metrics, caller, correlation_id)
                 .await;
         };
-        let name =
-            shared_cache::entry_name(&settings.client_id, tid, assertion, &settings.arm_scope);
+        let name = shared_name(settings, caller);
         if let Lookup::Hit(e) = shared.get(&name, metrics).await {
             metrics.obo_hit("l2");
             return Ok(ArmToken::from_entry(e));
@@ -212,7 +224,7 @@ impl Obo {
             Lock::Unavailable => {}
         }
         let result = self
-            .exchange_counted(settings, metrics, assertion, tid, correlation_id)
+            .exchange_counted(settings, metrics, caller, correlation_id)
             .await;
         if let Ok(t) = &result {
             shared.put(&name, &t.to_entry(), metrics).await;
@@ -227,27 +239,24 @@ impl Obo {
         &self,
         settings: &Settings,
         metrics: &Metrics,
-        assertion: &str,
-        tid: &str,
+        caller: &Caller,
         correlation_id: &str,
     ) -> Result<ArmToken, ApiError> {
         metrics.obo_miss();
         let result = self
-            .exchange(settings, assertion, tid, correlation_id)
+            .exchange(settings, &caller.assertion, &caller.tid, correlation_id)
             .await;
         metrics.obo_exchange(if result.is_ok() { "ok" } else { "error" });
         result
     }
 
     /// Drops the cached ARM token of this caller from every layer (ARM refused it).
-    pub async fn forget(&self, settings: &Settings, metrics: &Metrics, assertion: &str, tid: &str) {
+    pub async fn forget(&self, settings: &Settings, metrics: &Metrics, caller: &Caller) {
         self.cache
-            .invalidate(&key(assertion, &settings.arm_scope))
+            .invalidate(&key(&caller.digest, &settings.arm_scope))
             .await;
         if let Some(shared) = &self.shared {
-            let name =
-                shared_cache::entry_name(&settings.client_id, tid, assertion, &settings.arm_scope);
-            shared.delete(&name, metrics).await;
+            shared.delete(&shared_name(settings, caller), metrics).await;
         }
     }
 
@@ -468,8 +477,8 @@ mod tests {
 
     #[test]
     fn cache_key_depends_on_scope_and_assertion() {
-        assert_ne!(key("a", "s1"), key("a", "s2"));
-        assert_ne!(key("a", "s"), key("b", "s"));
-        assert_eq!(key("a", "s").len(), 43);
+        assert_ne!(key(&[1; 32], "s1"), key(&[1; 32], "s2"));
+        assert_ne!(key(&[1; 32], "s"), key(&[2; 32], "s"));
+        assert_eq!(key(&[1; 32], "s"), key(&[1; 32], "s"));
     }
 }

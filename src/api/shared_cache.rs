@@ -92,9 +92,10 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
-/// The entry's name: a hash of who asked for what, never the assertion itself.
-pub fn entry_name(client_id: &str, tenant: &str, assertion: &str, scope: &str) -> String {
-    let assertion_hash = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(assertion.as_bytes()));
+/// The entry's name: a hash of who asked for what, never the assertion itself (`digest` is the
+/// assertion's SHA-256).
+pub fn entry_name(client_id: &str, tenant: &str, digest: &[u8; 32], scope: &str) -> String {
+    let assertion_hash = URL_SAFE_NO_PAD.encode(digest);
     let d = sha2::Sha256::digest(
         format!("azobo-obo-v1\n{client_id}\n{tenant}\n{assertion_hash}\n{scope}").as_bytes(),
     );
@@ -419,12 +420,14 @@ mod tests {
 
     #[test]
     fn names_hide_the_assertion_and_separate_clients_tenants_and_scopes() {
-        let n = entry_name("c", "t", "eyJhbGciOi.secret.sig", "s");
+        let d: [u8; 32] = sha2::Sha256::digest(b"eyJhbGciOi.secret.sig").into();
+        let other: [u8; 32] = sha2::Sha256::digest(b"other").into();
+        let n = entry_name("c", "t", &d, "s");
         assert!(n.starts_with("azobo:obo:") && !n.contains("secret"));
-        assert_ne!(n, entry_name("c2", "t", "eyJhbGciOi.secret.sig", "s"));
-        assert_ne!(n, entry_name("c", "t2", "eyJhbGciOi.secret.sig", "s"));
-        assert_ne!(n, entry_name("c", "t", "eyJhbGciOi.secret.sig", "s2"));
-        assert_ne!(n, entry_name("c", "t", "other", "s"));
+        assert_ne!(n, entry_name("c2", "t", &d, "s"));
+        assert_ne!(n, entry_name("c", "t2", &d, "s"));
+        assert_ne!(n, entry_name("c", "t", &d, "s2"));
+        assert_ne!(n, entry_name("c", "t", &other, "s"));
     }
 
     #[test]
