@@ -125,7 +125,7 @@ _azobo() {
 
     case "${cmd}" in
         azobo)
-            opts="-o -v -q -h -V --profile --config --output --json --verbose --quiet --help --version demo setup login subscriptions status token logout serve-api dev-tenant config completions man help"
+            opts="-o -v -q -h -V --profile --config --output --json --query --debug --verbose --quiet --help --version demo setup login subscriptions status token logout serve-api dev-tenant config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -140,11 +140,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -155,7 +159,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__completions)
-            opts="-o -v -q -h -V --profile --config --output --json --verbose --quiet --help --version bash elvish fish powershell zsh"
+            opts="-o -v -q -h -V --profile --config --output --json --query --debug --verbose --quiet --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -170,11 +174,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -185,7 +193,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__config)
-            opts="-o -v -q -h -V --profile --config --output --json --verbose --quiet --help --version show path help"
+            opts="-o -v -q -h -V --profile --config --output --json --query --debug --verbose --quiet --help --version show path help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -200,11 +208,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -271,7 +283,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__config__subcmd__path)
-            opts="-o -v -q -h -V --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -286,11 +298,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -301,7 +317,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__config__subcmd__show)
-            opts="-o -v -q -h -V --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -316,11 +332,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -331,7 +351,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__demo)
-            opts="-o -v -q -h -V --auto --keep-running --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --auto --keep-running --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,11 +366,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -361,7 +385,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__dev__subcmd__tenant)
-            opts="-o -v -q -h -V --listen --tls --state --auto-approve --page-size --token-lifetime --device-code-interval --api-token-version --runtime-dir --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --listen --tls --state --auto-approve --page-size --token-lifetime --device-code-interval --api-token-version --runtime-dir --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,11 +432,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -647,7 +675,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__login)
-            opts="-o -v -q -h -V --scope --tenant --login-hint --claims --claims-b64 --port --timeout --no-browser --device-code --insecure-storage --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --scope --tenant --login-hint --claims --claims-b64 --port --timeout --no-browser --device-code --insecure-storage --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -690,11 +718,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -705,7 +737,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__logout)
-            opts="-o -v -q -h -V --all --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --all --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -720,11 +752,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -735,7 +771,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__man)
-            opts="-o -v -q -h -V --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -750,11 +786,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -765,7 +805,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__serve__subcmd__api)
-            opts="-o -v -q -h -V --listen --cloud --authority --tenant --client-id --audience --required-scope --allowed-tenants --token-versions --arm-url --arm-api-version --jwks-refetch-floor --arm-scope --client-secret-file --client-certificate --client-certificate-key --tls-cert --tls-key --log-format --metrics-listen --max-connections --max-connections-per-peer --token-cache --cache-key-file --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --listen --cloud --authority --tenant --client-id --audience --required-scope --allowed-tenants --token-versions --arm-url --arm-api-version --jwks-refetch-floor --arm-scope --client-secret-file --client-certificate --client-certificate-key --tls-cert --tls-key --log-format --metrics-listen --max-connections --max-connections-per-peer --token-cache --cache-key-file --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -876,11 +916,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -891,7 +935,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__setup)
-            opts="-o -v -q -h -V --tenant --name --api-url --graph-url --bootstrap-client-id --secret-years --certificate --certificate-key --device-code --no-browser --timeout --dry-run --cleanup --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --tenant --name --api-url --graph-url --bootstrap-client-id --secret-years --certificate --certificate-key --device-code --no-browser --timeout --dry-run --cleanup --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -942,11 +986,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -957,7 +1005,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__status)
-            opts="-o -v -q -h -V --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -972,11 +1020,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -987,17 +1039,13 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__subscriptions)
-            opts="-o -v -q -h -V --api-url --query --state --device-code --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --api-url --state --device-code --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --api-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --query)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1014,11 +1062,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1029,7 +1081,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__token)
-            opts="-o -v -q -h -V --scope --force-refresh --profile --config --output --json --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --scope --force-refresh --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1048,11 +1100,15 @@ _azobo() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_azobo_global_optspecs
-    string join \n profile= config= o/output= json v/verbose q/quiet h/help V/version
+    string join \n profile= config= o/output= json query= debug v/verbose q/quiet h/help V/version
 end
 
 function __fish_azobo_needs_command
@@ -26,10 +26,14 @@ end
 
 complete -c azobo -n "__fish_azobo_needs_command" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_needs_command" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_needs_command" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_needs_command" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_needs_command" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_needs_command" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_needs_command" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_needs_command" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_needs_command" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_needs_command" -s h -l help -d 'Print help'
@@ -49,12 +53,16 @@ complete -c azobo -n "__fish_azobo_needs_command" -f -a "man" -d 'Print the man 
 complete -c azobo -n "__fish_azobo_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand demo" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand demo" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand demo" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -l auto -d 'Sign the demo user in without a browser'
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -l keep-running -d 'Keep the dev tenant and the API running (until Ctrl-C) and print how to use them'
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand demo" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -s h -l help -d 'Print help'
@@ -70,14 +78,18 @@ complete -c azobo -n "__fish_azobo_using_subcommand setup" -l certificate-key -d
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l timeout -d 'Seconds to wait for the browser sign-in (1 to 3600)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand setup" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l device-code -d 'Sign in with the device code flow'
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l no-browser -d 'Print the sign-in URL instead of opening a browser'
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l dry-run -d 'Print the Graph requests setup would send, and change nothing'
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l cleanup -d 'Delete the apps, service principals and grants setup created, and the secret file'
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand setup" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand setup" -s h -l help -d 'Print help'
@@ -91,19 +103,22 @@ complete -c azobo -n "__fish_azobo_using_subcommand login" -l port -d 'Loopback 
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l timeout -d 'Seconds to wait for the browser sign-in (1 to 3600)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand login" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand login" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand login" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l no-browser -d 'Print the sign-in URL instead of opening a browser (still waits for the redirect)'
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l device-code -d 'Use the device code flow: sign in on any other device'
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l insecure-storage -d 'Keep tokens in a plaintext 0600 file instead of the OS keyring [env: AZOBO_TOKEN_STORE=file]'
 complete -c azobo -n "__fish_azobo_using_subcommand login" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand login" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand login" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand login" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand login" -s h -l help -d 'Print help'
 complete -c azobo -n "__fish_azobo_using_subcommand login" -s V -l version -d 'Print version'
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l api-url -d 'The API\'s base URL [default: the profile\'s api_url]' -r
-complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l query -d 'JMESPath expression applied to the JSON list before output (as in `az`)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l state -d 'Only subscriptions in this state (any case)' -r -f -a "Enabled\t''
 Warned\t''
 PastDue\t''
@@ -111,21 +126,29 @@ Disabled\t''
 Deleted\t''"
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l device-code -d 'If the API asks for a new sign-in (MFA), use the device code flow for it'
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -s h -l help -d 'Print help'
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -s V -l version -d 'Print version'
 complete -c azobo -n "__fish_azobo_using_subcommand status" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand status" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand status" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand status" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand status" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand status" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand status" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand status" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand status" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand status" -s h -l help -d 'Print help'
@@ -133,22 +156,30 @@ complete -c azobo -n "__fish_azobo_using_subcommand status" -s V -l version -d '
 complete -c azobo -n "__fish_azobo_using_subcommand token" -l scope -d 'Scope to get a token for [default: the profile\'s api_scope]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand token" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand token" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand token" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand token" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand token" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand token" -l force-refresh -d 'Refresh even when the cached token is still fresh'
 complete -c azobo -n "__fish_azobo_using_subcommand token" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand token" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand token" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand token" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand token" -s h -l help -d 'Print help'
 complete -c azobo -n "__fish_azobo_using_subcommand token" -s V -l version -d 'Print version'
 complete -c azobo -n "__fish_azobo_using_subcommand logout" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand logout" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand logout" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand logout" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand logout" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand logout" -l all -d 'Remove the sessions of every profile'
 complete -c azobo -n "__fish_azobo_using_subcommand logout" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand logout" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand logout" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand logout" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand logout" -s h -l help -d 'Print help'
@@ -180,10 +211,14 @@ complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l token-cache -d
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l cache-key-file -d 'File with the shared cache\'s keys, base64, one per line: the first encrypts, the others only decrypt (or set AZOBO_API_CACHE_KEY)' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -198,21 +233,29 @@ complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l api-token-ver
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l runtime-dir -d 'Directory for the CA and the API\'s certificate [default: a temporary one, removed on exit]' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l tls -d 'Serve HTTPS with a freshly generated local CA (its PEM path is printed as `ca_file`)'
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -s h -l help -d 'Print help'
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -s V -l version -d 'Print version'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s h -l help -d 'Print help'
@@ -222,20 +265,28 @@ complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_
 complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
@@ -245,20 +296,28 @@ complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subc
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c azobo -n "__fish_azobo_using_subcommand completions" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand completions" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand completions" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand completions" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand completions" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand completions" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand completions" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand completions" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c azobo -n "__fish_azobo_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c azobo -n "__fish_azobo_using_subcommand man" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand man" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand man" -s o -l output -d 'Output format for data on stdout: table, json or tsv' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand man" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
-tsv\t''"
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand man" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand man" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand man" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand man" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c azobo -n "__fish_azobo_using_subcommand man" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand man" -s h -l help -d 'Print help'

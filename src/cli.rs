@@ -13,7 +13,7 @@ use crate::commands;
     version,
     propagate_version = true,
     max_term_width = 100,
-    after_help = "Examples:\n  azobo demo                    # see it all work; no Azure tenant needed\n  azobo login && azobo subscriptions\n  azobo subscriptions --json | jq -r '.[].subscriptionId'\n\nExit codes: 0 ok, 1 failure, 2 usage, 3 sign-in required, 4 access denied, 5 upstream\nunavailable, 130 interrupted. `azobo help <command>` shows each command's examples."
+    after_help = "Examples:\n  azobo demo                    # see it all work; no Azure tenant needed\n  azobo login && azobo subscriptions\n  azobo subscriptions --json | jq -r '.[].subscriptionId'\n\nExit codes: 0 ok, 1 failure, 2 usage, 3 sign-in required, 4 access denied, 5 upstream\nunavailable, 130 interrupted."
 )]
 pub struct Cli {
     /// Flags every command accepts.
@@ -35,7 +35,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
-    /// Output format for data on stdout: table, json or tsv
+    /// Output format for data on stdout: table, json, yaml, tsv or none
     #[arg(
         short = 'o',
         long,
@@ -49,6 +49,14 @@ pub struct GlobalArgs {
     /// Shorthand for `--output json`
     #[arg(long, global = true, conflicts_with = "output")]
     pub json: bool,
+
+    /// JMESPath query on the command's JSON document, as in `az`
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub query: Option<String>,
+
+    /// A stderr line per HTTP call [env: AZOBO_DEBUG=api]
+    #[arg(long, global = true)]
+    pub debug: bool,
 
     /// More diagnostics on stderr (repeat for more)
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
@@ -70,13 +78,15 @@ impl GlobalArgs {
     }
 }
 
-/// How data is written to stdout: a table for people, JSON for programs, tab-separated values
-/// without a header for shell scripts.
+/// How data is written to stdout: a table for people, JSON or YAML for programs, tab-separated
+/// values without a header for shell scripts, or nothing (the exit code alone), as `az` has them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Table,
     Json,
+    Yaml,
     Tsv,
+    None,
 }
 
 /// azobo's commands.

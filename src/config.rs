@@ -199,8 +199,10 @@ impl Env {
 
 /// The resolved settings of one profile.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Profile {
     /// The profile's name.
+    #[serde(rename = "profile")]
     pub name: String,
     /// The configuration file consulted (it may not exist).
     pub config_file: PathBuf,
@@ -218,8 +220,39 @@ pub struct Profile {
     pub api_scope: Option<String>,
     /// The protected API's base URL.
     pub api_url: Url,
-    /// Where each key's value came from.
+    /// Where each key's value came from, by the file's key name (`client_id`); camelCase in
+    /// JSON like every other key.
+    #[serde(serialize_with = "camel_keys")]
     pub sources: BTreeMap<&'static str, Source>,
+}
+
+fn camel_keys<S: serde::Serializer>(
+    sources: &BTreeMap<&'static str, Source>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap as _;
+    let mut map = s.serialize_map(Some(sources.len()))?;
+    for (k, v) in sources {
+        map.serialize_entry(&camel_case(k), v)?;
+    }
+    map.end()
+}
+
+/// `api_scope` → `apiScope`.
+pub fn camel_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl Profile {

@@ -30,6 +30,10 @@ use output::{Output, Printer};
 /// Runs one parsed command line.
 pub async fn run(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
     let g = &cli.global;
+    // A bad `--query` is a usage error before anything happens, not after a sign-in.
+    if let Some(q) = &g.query {
+        query::compile(q)?;
+    }
     let ctx = context::Context::new(env, printer, g);
     let out = match &cli.command {
         Command::Completions(args) => Output::Text(commands::completions::completions(args.shell)?),
@@ -43,10 +47,10 @@ pub async fn run(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
         Command::Logout(args) => Output::Logout(commands::logout::run(args, &ctx).await?),
         Command::Status(args) => {
             let status = commands::status::run(args, &ctx).await?;
-            // Signed out is exit 3 either way; a script asking for JSON still gets a document
-            // (`"signedIn": false`) to read, a person only the error line.
+            // Signed out is exit 3 either way; a script asking for a document still gets one
+            // (`"signedIn": false`) to read, a person at the table only the error line.
             if status.signed_out.is_some() {
-                if g.format() == cli::OutputFormat::Json {
+                if g.format() != cli::OutputFormat::Table || g.query.is_some() {
                     printer.render(&Output::Status(Box::new(status.clone())))?;
                 }
                 return status.outcome();

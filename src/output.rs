@@ -91,6 +91,8 @@ pub struct Printer {
     color: bool,
     /// `COLUMNS`, when it is a usable width.
     columns: Option<u16>,
+    /// `--query`, checked by `azobo::run` before the command runs.
+    query: Option<String>,
 }
 
 /// The least a name column is squeezed to before the Tenant ID column is left out.
@@ -114,6 +116,7 @@ impl Printer {
                 .get(env_vars::COLUMNS)
                 .and_then(|c| c.trim().parse::<u16>().ok())
                 .filter(|c| *c >= MIN_TABLE_WIDTH),
+            query: global.query.clone(),
         }
     }
 
@@ -126,6 +129,7 @@ impl Printer {
             stderr_tty: false,
             color,
             columns: None,
+            query: None,
         }
     }
 
@@ -135,9 +139,9 @@ impl Printer {
             Output::Nothing => return Ok(()),
             Output::Text(t) => t.clone(),
             Output::Profile(p) => self.profile(p)?,
-            Output::Path(p) => match self.format {
-                OutputFormat::Json => self.json(&p.display().to_string())?,
-                _ => format!("{}\n", p.display()),
+            Output::Path(p) => match self.structured(&p.display().to_string())? {
+                Some(text) => text,
+                None => format!("{}\n", p.display()),
             },
             Output::Login(o) => self.login(o)?,
             Output::Logout(r) => self.logout(r)?,
@@ -146,9 +150,9 @@ impl Printer {
             Output::Setup(r) => self.setup(r)?,
             Output::Token(t) => {
                 self.warn_plaintext(t.plaintext_file.as_deref());
-                match self.format {
-                    OutputFormat::Json => self.json(t.as_ref())?,
-                    _ => format!("{}\n", t.access_token),
+                match self.structured(t.as_ref())? {
+                    Some(text) => text,
+                    None => format!("{}\n", t.access_token),
                 }
             }
         };
@@ -217,6 +221,89 @@ impl Printer {
         eprintln!("{line}");
     }
 
+    /// The rendering of a command's JSON document when the format or `--query` asks for one:
+    /// JSON, YAML and `none` always; a table or TSV of the query's result. `None` leaves the
+    /// command's own table or TSV to the caller.
+    fn structured<T: Serialize + ?Sized>(&self, doc: &T) -> Result<Option<String>> {
+        let plain = matches!(self.format, OutputFormat::Table | OutputFormat::Tsv);
+        if plain && self.query.is_none() {
+            return Ok(None);
+        }
+        if self.format == OutputFormat::None {
+            return Ok(Some(String::new()));
+        }
+        let mut value =
+            serde_json::to_value(doc).map_err(|e| Error::failure(format!("encoding JSON: {e}")))?;
+        if let Some(q) = &self.query {
+            value = crate::query::apply(q, &value)?;
+        }
+        Ok(Some(match self.format {
+            OutputFormat::Json => self.json(&value)?,
+            OutputFormat::Yaml => yaml(&value)?,
+            OutputFormat::Tsv => tsv_value(&value),
+            OutputFormat::Table => self.value_table(&value),
+            OutputFormat::None => String::new(),
+        }))
+    }
+
+    /// Key/value rows (`status`, `setup`): a two-column table, or TSV.
+    fn key_values<'k>(&self, rows: impl IntoIterator<Item = (&'k str, String)>) -> String {
+        if self.format == OutputFormat::Tsv {
+            return rows
+                .into_iter()
+                .map(|(k, v)| format!("{k}\t{}\n", one_line(&v)))
+                .collect();
+        }
+        let mut t = self.table(None);
+        for (k, v) in rows {
+            t.add_row(vec![k.to_owned(), one_line(&v)]);
+        }
+        format!("{t}\n")
+    }
+
+    /// Any JSON value as `az` tables it: a list of objects is a row per object with a column per
+    /// key (in the order the keys first appear); a list of anything else is a `Result` column;
+    /// an object is one row; a scalar is itself. Nested lists and objects are left out.
+    fn value_table(&self, v: &Value) -> String {
+        let objects: Vec<&serde_json::Map<String, Value>> = match v {
+            Value::Object(o) => vec![o],
+            Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => {
+                items.iter().filter_map(Value::as_object).collect()
+            }
+            Value::Array(items) => {
+                if items.is_empty() {
+                    return String::new();
+                }
+                let mut t = self.table(Some(&["Result"]));
+                for i in items {
+                    t.add_row(vec![cell_text(i)]);
+                }
+                return format!("{t}\n");
+            }
+            Value::Null => return String::new(),
+            other => return format!("{}\n", cell_text(other)),
+        };
+        let mut keys: Vec<&str> = Vec::new();
+        for o in &objects {
+            for (k, val) in *o {
+                if !val.is_object() && !val.is_array() && !keys.contains(&k.as_str()) {
+                    keys.push(k);
+                }
+            }
+        }
+        let header: Vec<String> = keys.iter().map(|k| column_title(k)).collect();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        let mut t = self.table(Some(&header));
+        for o in objects {
+            t.add_row(
+                keys.iter()
+                    .map(|k| o.get(*k).map(cell_text).unwrap_or_default())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        format!("{t}\n")
+    }
+
     fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<String> {
         let s = if self.stdout_tty {
             serde_json::to_string_pretty(value)
@@ -282,13 +369,15 @@ impl Printer {
         if !o.survives_reboot {
             self.warn("the kernel keyring forgets the session at reboot, or after days without use (the kernel's persistent_keyring_expiry); sign in again then");
         }
+        if let Some(text) = self.structured(o)? {
+            return Ok(text);
+        }
         match self.format {
-            OutputFormat::Json => self.json(o),
             OutputFormat::Tsv => Ok(format!(
                 "{}\t{}\t{}\t{}\n",
                 a.username, a.oid, a.tenant_id, o.profile
             )),
-            OutputFormat::Table => Ok(String::new()),
+            _ => Ok(String::new()),
         }
     }
 
@@ -310,10 +399,7 @@ impl Printer {
                 self.warn(&format!("profile `{}`: {p}", r.profile));
             }
         }
-        match self.format {
-            OutputFormat::Json => self.json(removed),
-            _ => Ok(String::new()),
-        }
+        Ok(self.structured(removed)?.unwrap_or_default())
     }
 
     fn setup(&self, r: &setup::Report) -> Result<String> {
@@ -322,17 +408,17 @@ impl Printer {
                 "A run would send these {} write request(s) to Microsoft Graph; nothing was changed.",
                 r.planned.len()
             ));
-            return match self.format {
-                OutputFormat::Json => self.json(&r.planned),
-                _ => Ok(r
-                    .planned
-                    .iter()
-                    .map(|p| {
-                        let body = p.body.as_ref().map(ToString::to_string).unwrap_or_default();
-                        format!("{}\t{}\t{}\n", p.method, p.url, body)
-                    })
-                    .collect()),
-            };
+            if let Some(text) = self.structured(&r.planned)? {
+                return Ok(text);
+            }
+            return Ok(r
+                .planned
+                .iter()
+                .map(|p| {
+                    let body = p.body.as_ref().map(ToString::to_string).unwrap_or_default();
+                    format!("{}\t{}\t{}\n", p.method, p.url, body)
+                })
+                .collect());
         }
         if r.cleanup {
             if r.removed.is_empty() {
@@ -340,10 +426,7 @@ impl Printer {
             } else {
                 self.info(&format!("Removed {}.", r.removed.join(", ")));
             }
-            return match self.format {
-                OutputFormat::Json => self.json(r),
-                _ => Ok(String::new()),
-            };
+            return Ok(self.structured(r)?.unwrap_or_default());
         }
         let Some(reg) = &r.registered else {
             return Ok(String::new());
@@ -394,17 +477,10 @@ impl Printer {
                 None => ("Secret file", r.secret_file.display().to_string()),
             },
         ];
-        match self.format {
-            OutputFormat::Json => self.json(r),
-            OutputFormat::Tsv => Ok(rows.iter().map(|(k, v)| format!("{k}\t{v}\n")).collect()),
-            OutputFormat::Table => {
-                let mut t = self.table(None);
-                for (k, v) in rows {
-                    t.add_row(vec![k.to_owned(), v]);
-                }
-                Ok(format!("{t}\n"))
-            }
+        if let Some(text) = self.structured(r)? {
+            return Ok(text);
         }
+        Ok(self.key_values(rows))
     }
 
     fn subscriptions(&self, l: &subscriptions::Listing) -> Result<String> {
@@ -412,16 +488,12 @@ impl Printer {
         if l.incomplete {
             self.warn("the API passed on ARM's nextLink: it relays only the first page, so this list may be incomplete");
         }
-        if let Some(q) = &l.query {
-            return match self.format {
-                OutputFormat::Tsv => Ok(tsv_value(q)),
-                _ => self.json(q),
-            };
+        if let Some(text) = self.structured(&l.items)? {
+            return Ok(text);
         }
         // Names come from the network: nothing in them may drive the terminal or split a line.
         let field = |s: &Value, k: &str| one_line(s.get(k).and_then(Value::as_str).unwrap_or(""));
         match self.format {
-            OutputFormat::Json => self.json(&l.items),
             OutputFormat::Tsv => Ok(l
                 .items
                 .iter()
@@ -435,7 +507,7 @@ impl Printer {
                     )
                 })
                 .collect()),
-            OutputFormat::Table => {
+            _ => {
                 if l.items.is_empty() {
                     self.info("No subscriptions");
                     return Ok(String::new());
@@ -481,9 +553,13 @@ impl Printer {
                     if show_tenant {
                         row.push(Cell::new(field(s, "tenantId")));
                     }
+                    // A name too long for the terminal is cut (…), never wrapped into the GUIDs.
+                    let mut row = comfy_table::Row::from(row);
+                    row.max_height(1);
                     t.add_row(row);
                 }
-                // GUIDs are copied whole: they never wrap; the names do.
+                t.set_truncation_indicator("…");
+                // GUIDs are copied whole: they never wrap or shrink.
                 for i in [1, 3] {
                     if let Some(c) = t.column_mut(i) {
                         c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
@@ -548,17 +624,10 @@ impl Printer {
             ("Token expires", expiry),
             ("Storage", storage),
         ];
-        Ok(match self.format {
-            OutputFormat::Json => self.json(s)?,
-            OutputFormat::Tsv => rows.iter().map(|(k, v)| format!("{k}\t{v}\n")).collect(),
-            OutputFormat::Table => {
-                let mut t = self.table(None);
-                for (k, v) in rows {
-                    t.add_row(vec![k.to_owned(), v]);
-                }
-                format!("{t}\n")
-            }
-        })
+        if let Some(text) = self.structured(s)? {
+            return Ok(text);
+        }
+        Ok(self.key_values(rows))
     }
 
     fn profile(&self, p: &Profile) -> Result<String> {
@@ -579,13 +648,15 @@ impl Printer {
                 .map(ToString::to_string)
                 .unwrap_or_default()
         };
+        if let Some(text) = self.structured(p)? {
+            return Ok(text);
+        }
         Ok(match self.format {
-            OutputFormat::Json => self.json(p)?,
             OutputFormat::Tsv => rows
                 .iter()
                 .map(|(k, v)| format!("{k}\t{v}\t{}\n", source(k)))
                 .collect(),
-            OutputFormat::Table => {
+            _ => {
                 let mut t = self.table(Some(&["Key", "Value", "Source"]));
                 for (k, v) in &rows {
                     t.add_row(vec![(*k).to_owned(), v.clone(), source(k)]);
@@ -606,20 +677,36 @@ fn write_stdout(text: &str) -> Result<()> {
     }
 }
 
-/// A query result as TSV: one line per array element, an object's values tab-separated.
-fn tsv_value(v: &Value) -> String {
-    fn scalar(v: &Value) -> String {
-        match v {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        }
+/// A scalar as a table cell or TSV field: strings without quotes and on one line (they came
+/// from the network), `null` empty, anything else as compact JSON.
+fn cell_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => one_line(s),
+        Value::Null => String::new(),
+        other => one_line(&other.to_string()),
     }
+}
+
+/// A key as a column title, as `az` shows them: `subscriptionId` → `SubscriptionId`.
+fn column_title(key: &str) -> String {
+    let mut chars = key.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// A document as YAML.
+fn yaml(v: &Value) -> Result<String> {
+    serde_norway::to_string(v).map_err(|e| Error::failure(format!("encoding YAML: {e}")))
+}
+
+/// A document as TSV: one line per array element, an object's values tab-separated.
+fn tsv_value(v: &Value) -> String {
     fn line(v: &Value) -> String {
         match v {
-            Value::Object(o) => o.values().map(scalar).collect::<Vec<_>>().join("\t"),
-            Value::Array(a) => a.iter().map(scalar).collect::<Vec<_>>().join("\t"),
-            other => scalar(other),
+            Value::Object(o) => o.values().map(cell_text).collect::<Vec<_>>().join("\t"),
+            Value::Array(a) => a.iter().map(cell_text).collect::<Vec<_>>().join("\t"),
+            other => cell_text(other),
         }
     }
     match v {

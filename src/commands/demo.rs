@@ -139,7 +139,6 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
     };
     printer.render(&Output::Subscriptions(Box::new(Listing {
         items: listing.items,
-        query: None,
         incomplete: listing.incomplete,
         plaintext_file: None,
     })))?;

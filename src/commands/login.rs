@@ -54,6 +54,7 @@ pub struct Args {
 
 /// What `login` did.
 #[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Outcome {
     /// The profile.
     pub profile: String,

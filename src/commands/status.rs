@@ -30,7 +30,8 @@ pub struct Status {
     pub api_scope: Option<String>,
     /// The API URL.
     pub api_url: String,
-    /// When the cached API token expires (POSIX seconds).
+    /// When the cached API token expires (POSIX seconds; RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339")]
     pub token_expires_on: Option<u64>,
     /// The session can be refreshed without a sign-in.
     pub refreshable: bool,
@@ -47,6 +48,15 @@ pub struct Status {
     /// written as `signedIn`, true when there is none.
     #[serde(rename = "signedIn", serialize_with = "signed_in")]
     pub signed_out: Option<String>,
+}
+
+// serde's `serialize_with` hands the field over as it is declared.
+#[allow(clippy::ref_option)]
+fn rfc3339<S: serde::Serializer>(secs: &Option<u64>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match secs {
+        Some(t) => s.serialize_str(&crate::output::rfc3339(*t)),
+        None => s.serialize_none(),
+    }
 }
 
 // serde's `serialize_with` hands the field over as it is declared.

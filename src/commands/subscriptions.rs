@@ -22,9 +22,6 @@ pub struct Args {
     /// The API's base URL [default: the profile's api_url]
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
-    /// JMESPath expression applied to the JSON list before output (as in `az`)
-    #[arg(long, value_name = "EXPR")]
-    pub query: Option<String>,
     /// Only subscriptions in this state (any case)
     #[arg(long, value_name = "STATE", value_enum, ignore_case = true)]
     pub state: Option<State>,
@@ -49,8 +46,6 @@ pub enum State {
 pub struct Listing {
     /// The subscriptions (after `--state`), exactly as the API returned them.
     pub items: Vec<Value>,
-    /// The result of `--query`, when given.
-    pub query: Option<Value>,
     /// The API relayed only part of the list (it passed on a `nextLink`).
     pub incomplete: bool,
     /// The plaintext file the session is kept in, when it is.
@@ -59,11 +54,6 @@ pub struct Listing {
 
 /// Runs `azobo subscriptions`.
 pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
-    let query = args
-        .query
-        .as_deref()
-        .map(crate::query::compile)
-        .transpose()?;
     let profile = ctx.profile(&Overrides {
         api_url: args.api_url.clone(),
         ..Overrides::default()
@@ -105,21 +95,8 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
             })
         });
     }
-    let query = match query {
-        Some(expr) => {
-            let found = expr
-                .search(Value::Array(items.clone()))
-                .map_err(|e| Error::usage(format!("`--query`: {e}")))?;
-            Some(
-                serde_json::to_value(&*found)
-                    .map_err(|e| Error::failure(format!("`--query`: {e}")))?,
-            )
-        }
-        None => None,
-    };
     Ok(Listing {
         items,
-        query,
         incomplete: listing.incomplete,
         plaintext_file,
     })

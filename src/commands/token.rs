@@ -32,6 +32,7 @@ pub struct TokenView {
     #[serde(rename = "expiresOn")]
     pub expires_on_rfc3339: Option<String>,
     /// POSIX seconds.
+    #[serde(rename = "expiresOnTimestamp")]
     pub expires_on: Option<u64>,
     /// Always `Bearer`.
     #[serde(rename = "tokenType")]

@@ -26,6 +26,7 @@ pub use lock::SessionLock;
 
 /// The signed-in user, from the verified id_token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Account {
     /// Display name (`name`).
     pub name: String,
@@ -33,7 +34,8 @@ pub struct Account {
     pub username: String,
     /// Object id (`oid`).
     pub oid: String,
-    /// Tenant id (`tid`).
+    /// Tenant id (`tid`). Sessions written before 0.2 spell it `tenant_id`.
+    #[serde(alias = "tenant_id")]
     pub tenant_id: String,
 }
 

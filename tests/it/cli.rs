@@ -28,7 +28,9 @@ fn config_show_merges_file_and_env_and_names_sources() {
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["arm_url"], "https://management.usgovcloudapi.net/");
+    assert_eq!(v["armUrl"], "https://management.usgovcloudapi.net/");
+    assert_eq!(v["profile"], "gov");
+    assert_eq!(v["sources"]["armUrl"], "default");
 }
 
 #[test]
@@ -94,7 +96,7 @@ fn missing_named_profile_and_explicit_missing_file_are_usage_errors() {
 fn bad_flags_exit_2() {
     let h = home();
     let out = azobo(h.path())
-        .args(["config", "show", "--output", "yaml"])
+        .args(["config", "show", "--output", "xml"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

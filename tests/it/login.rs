@@ -42,9 +42,13 @@ async fn full_cycle(keyring: Keyring) {
     assert_eq!(status.code, Some(0), "{}", status.stderr);
     let s: Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(s["account"]["username"], "alice@contoso.example");
-    assert_eq!(s["account"]["tenant_id"], t.s("tenant_id"));
+    assert_eq!(s["account"]["tenantId"], t.s("tenant_id"));
     assert_eq!(s["apiScope"], t.api_scope());
-    assert!(s["tokenExpiresOn"].as_u64().unwrap() > 0);
+    let expires = s["tokenExpiresOn"].as_str().unwrap();
+    assert!(
+        expires.ends_with('Z') && expires.len() == 20,
+        "RFC 3339 in UTC: {expires}"
+    );
     assert_eq!(s["refreshable"], true);
 
     let token = sh.run(&["token"]);
@@ -60,7 +64,7 @@ async fn full_cycle(keyring: Keyring) {
         j["expiresOn"].as_str().unwrap().ends_with('Z'),
         "RFC 3339 in UTC"
     );
-    assert!(j["expires_on"].as_u64().unwrap() > 1_700_000_000);
+    assert!(j["expiresOnTimestamp"].as_u64().unwrap() > 1_700_000_000);
 
     // Nothing on disk holds a token in the clear (except the opted-in plaintext file).
     for entry in std::fs::read_dir(sh.sessions()).unwrap() {

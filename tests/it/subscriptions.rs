@@ -106,8 +106,39 @@ async fn query_and_state_filters() {
         "subscriptions",
         "--query",
         "[?state=='Disabled'].displayName",
+        "--json",
     ]);
     assert_eq!(r.stdout, "[\"Legacy Billing\"]\n");
+    // The table shapes the query's result, as `az` does: a list of scalars is a Result column.
+    let r = w.sh.run(&[
+        "subscriptions",
+        "--query",
+        "[?state=='Disabled'].displayName",
+    ]);
+    assert_eq!(
+        r.stdout.split_whitespace().collect::<Vec<_>>(),
+        ["Result", "Legacy", "Billing"]
+    );
+    // A projection keeps the order it names, in JSON, YAML, the table and TSV.
+    let q = "[?state=='Disabled'].{name: displayName, id: subscriptionId}";
+    let json = w.sh.run(&["subscriptions", "--query", q, "--json"]).stdout;
+    assert!(
+        json.starts_with("[{\"name\":\"Legacy Billing\",\"id\":\""),
+        "{json}"
+    );
+    let yaml =
+        w.sh.run(&["subscriptions", "--query", q, "-o", "yaml"])
+            .stdout;
+    assert!(yaml.starts_with("- name: Legacy Billing\n  id: "), "{yaml}");
+    let table = w.sh.run(&["subscriptions", "--query", q]).stdout;
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["Name", "Id"], "{table}");
+    let tsv =
+        w.sh.run(&["subscriptions", "--query", q, "-o", "tsv"])
+            .stdout;
+    assert!(tsv.starts_with("Legacy Billing\t"), "{tsv}");
+    let none = w.sh.run(&["subscriptions", "-o", "none"]);
+    assert_eq!((none.code, none.stdout.as_str()), (Some(0), ""));
     let r = w.sh.run(&[
         "subscriptions",
         "--query",
@@ -120,7 +151,8 @@ async fn query_and_state_filters() {
         "{}",
         r.stdout
     );
-    let r = w.sh.run(&["subscriptions", "--query", "length(@)"]);
+    let r =
+        w.sh.run(&["subscriptions", "--query", "length(@)", "--json"]);
     assert_eq!(r.stdout, "4\n");
     w.sh.run(&["subscriptions", "--query", "[?"])
         .assert_fails(2, "--query");
