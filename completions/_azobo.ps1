@@ -133,6 +133,8 @@ Register-ArgumentCompleter -Native -CommandName 'azobo' -ScriptBlock {
         'azobo;subscriptions' {
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'The API''s base URL [default: the profile''s api_url]')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Only subscriptions in this state (any case)')
+            [CompletionResult]::new('--api-timeout', '--api-timeout', [CompletionResultType]::ParameterName, 'Give up on the API after this long, retries included')
+            [CompletionResult]::new('--max-response-mib', '--max-response-mib', [CompletionResultType]::ParameterName, 'Refuse an answer from the API larger than this')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [env: AZOBO_PROFILE] [default: default]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file to read [env: AZOBO_CONFIG]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml, tsv or none')
@@ -295,6 +297,9 @@ Register-ArgumentCompleter -Native -CommandName 'azobo' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the profile after merging the file, AZOBO_* variables and defaults')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the configuration file azobo reads')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set one key of the profile in the configuration file')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Remove one key from the profile in the configuration file')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a new profile into the configuration file')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -334,9 +339,75 @@ Register-ArgumentCompleter -Native -CommandName 'azobo' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'azobo;config;set' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [env: AZOBO_PROFILE] [default: default]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file to read [env: AZOBO_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml, tsv or none')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml, tsv or none')
+            [CompletionResult]::new('--query', '--query', [CompletionResultType]::ParameterName, 'JMESPath query on the command''s JSON document, as in `az`')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for `--output json`')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'azobo;config;unset' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [env: AZOBO_PROFILE] [default: default]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file to read [env: AZOBO_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml, tsv or none')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml, tsv or none')
+            [CompletionResult]::new('--query', '--query', [CompletionResultType]::ParameterName, 'JMESPath query on the command''s JSON document, as in `az`')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for `--output json`')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'azobo;config;init' {
+            [CompletionResult]::new('--from-dev-tenant', '--from-dev-tenant', [CompletionResultType]::ParameterName, 'Take the authority, tenant, client id, API scope and ARM URL from the JSON line `azobo dev-tenant` prints (a file, or - for standard input)')
+            [CompletionResult]::new('--cloud', '--cloud', [CompletionResultType]::ParameterName, 'National cloud: AzureCloud, AzureUSGovernment or AzureChinaCloud')
+            [CompletionResult]::new('--authority', '--authority', [CompletionResultType]::ParameterName, 'Identity platform base URL (e.g. a dev tenant''s)')
+            [CompletionResult]::new('--arm-url', '--arm-url', [CompletionResultType]::ParameterName, 'Azure Resource Manager base URL')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant GUID or domain')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'The CLI app''s client id')
+            [CompletionResult]::new('--api-scope', '--api-scope', [CompletionResultType]::ParameterName, 'The API''s delegated scope')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'The API''s base URL')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [env: AZOBO_PROFILE] [default: default]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file to read [env: AZOBO_CONFIG]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml, tsv or none')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout: table, json, yaml, tsv or none')
+            [CompletionResult]::new('--query', '--query', [CompletionResultType]::ParameterName, 'JMESPath query on the command''s JSON document, as in `az`')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the profile if the file has it already')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for `--output json`')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'azobo;config;help' {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the profile after merging the file, AZOBO_* variables and defaults')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the configuration file azobo reads')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set one key of the profile in the configuration file')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Remove one key from the profile in the configuration file')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a new profile into the configuration file')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -344,6 +415,15 @@ Register-ArgumentCompleter -Native -CommandName 'azobo' -ScriptBlock {
             break
         }
         'azobo;config;help;path' {
+            break
+        }
+        'azobo;config;help;set' {
+            break
+        }
+        'azobo;config;help;unset' {
+            break
+        }
+        'azobo;config;help;init' {
             break
         }
         'azobo;config;help;help' {
@@ -431,12 +511,24 @@ Register-ArgumentCompleter -Native -CommandName 'azobo' -ScriptBlock {
         'azobo;help;config' {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the profile after merging the file, AZOBO_* variables and defaults')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the configuration file azobo reads')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set one key of the profile in the configuration file')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Remove one key from the profile in the configuration file')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a new profile into the configuration file')
             break
         }
         'azobo;help;config;show' {
             break
         }
         'azobo;help;config;path' {
+            break
+        }
+        'azobo;help;config;set' {
+            break
+        }
+        'azobo;help;config;unset' {
+            break
+        }
+        'azobo;help;config;init' {
             break
         }
         'azobo;help;completions' {

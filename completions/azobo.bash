@@ -58,20 +58,38 @@ _azobo() {
             azobo__subcmd__config,help)
                 cmd="azobo__subcmd__config__subcmd__help"
                 ;;
+            azobo__subcmd__config,init)
+                cmd="azobo__subcmd__config__subcmd__init"
+                ;;
             azobo__subcmd__config,path)
                 cmd="azobo__subcmd__config__subcmd__path"
+                ;;
+            azobo__subcmd__config,set)
+                cmd="azobo__subcmd__config__subcmd__set"
                 ;;
             azobo__subcmd__config,show)
                 cmd="azobo__subcmd__config__subcmd__show"
                 ;;
+            azobo__subcmd__config,unset)
+                cmd="azobo__subcmd__config__subcmd__unset"
+                ;;
             azobo__subcmd__config__subcmd__help,help)
                 cmd="azobo__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            azobo__subcmd__config__subcmd__help,init)
+                cmd="azobo__subcmd__config__subcmd__help__subcmd__init"
                 ;;
             azobo__subcmd__config__subcmd__help,path)
                 cmd="azobo__subcmd__config__subcmd__help__subcmd__path"
                 ;;
+            azobo__subcmd__config__subcmd__help,set)
+                cmd="azobo__subcmd__config__subcmd__help__subcmd__set"
+                ;;
             azobo__subcmd__config__subcmd__help,show)
                 cmd="azobo__subcmd__config__subcmd__help__subcmd__show"
+                ;;
+            azobo__subcmd__config__subcmd__help,unset)
+                cmd="azobo__subcmd__config__subcmd__help__subcmd__unset"
                 ;;
             azobo__subcmd__help,completions)
                 cmd="azobo__subcmd__help__subcmd__completions"
@@ -112,11 +130,20 @@ _azobo() {
             azobo__subcmd__help,token)
                 cmd="azobo__subcmd__help__subcmd__token"
                 ;;
+            azobo__subcmd__help__subcmd__config,init)
+                cmd="azobo__subcmd__help__subcmd__config__subcmd__init"
+                ;;
             azobo__subcmd__help__subcmd__config,path)
                 cmd="azobo__subcmd__help__subcmd__config__subcmd__path"
                 ;;
+            azobo__subcmd__help__subcmd__config,set)
+                cmd="azobo__subcmd__help__subcmd__config__subcmd__set"
+                ;;
             azobo__subcmd__help__subcmd__config,show)
                 cmd="azobo__subcmd__help__subcmd__config__subcmd__show"
+                ;;
+            azobo__subcmd__help__subcmd__config,unset)
+                cmd="azobo__subcmd__help__subcmd__config__subcmd__unset"
                 ;;
             *)
                 ;;
@@ -193,7 +220,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__config)
-            opts="-o -v -q -h -V --profile --config --output --json --query --debug --verbose --quiet --help --version show path help"
+            opts="-o -v -q -h -V --profile --config --output --json --query --debug --verbose --quiet --help --version show path set unset init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -227,7 +254,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__config__subcmd__help)
-            opts="show path help"
+            opts="show path set unset init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +268,20 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        azobo__subcmd__config__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -268,6 +309,20 @@ _azobo() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        azobo__subcmd__config__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         azobo__subcmd__config__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -275,6 +330,86 @@ _azobo() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        azobo__subcmd__config__subcmd__help__subcmd__unset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        azobo__subcmd__config__subcmd__init)
+            opts="-o -v -q -h -V --from-dev-tenant --force --cloud --authority --arm-url --tenant --client-id --api-scope --api-url --profile --config --output --json --query --debug --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from-dev-tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cloud)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --arm-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -316,8 +451,76 @@ _azobo() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        azobo__subcmd__config__subcmd__set)
+            opts="-o -v -q -h -V --profile --config --output --json --query --debug --verbose --quiet --help --version cloud authority arm_url tenant client_id api_scope api_url"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         azobo__subcmd__config__subcmd__show)
             opts="-o -v -q -h -V --profile --config --output --json --query --debug --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml tsv none" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        azobo__subcmd__config__subcmd__unset)
+            opts="-o -v -q -h -V --profile --config --output --json --query --debug --verbose --quiet --help --version cloud authority arm_url tenant client_id api_scope api_url"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -479,8 +682,22 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__help__subcmd__config)
-            opts="show path"
+            opts="show path set unset init"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        azobo__subcmd__help__subcmd__config__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -506,7 +723,35 @@ _azobo() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        azobo__subcmd__help__subcmd__config__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         azobo__subcmd__help__subcmd__config__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        azobo__subcmd__help__subcmd__config__subcmd__unset)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1039,7 +1284,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__subscriptions)
-            opts="-o -v -q -h -V --api-url --state --device-code --profile --config --output --json --query --debug --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --api-url --state --device-code --api-timeout --max-response-mib --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1051,6 +1296,14 @@ _azobo() {
                     ;;
                 --state)
                     COMPREPLY=($(compgen -W "Enabled Warned PastDue Disabled Deleted" -- "${cur}"))
+                    return 0
+                    ;;
+                --api-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-response-mib)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --profile)

@@ -126,6 +126,8 @@ set edit:completion:arg-completer[azobo] = {|@words|
         &'azobo;subscriptions'= {
             cand --api-url 'The API''s base URL [default: the profile''s api_url]'
             cand --state 'Only subscriptions in this state (any case)'
+            cand --api-timeout 'Give up on the API after this long, retries included'
+            cand --max-response-mib 'Refuse an answer from the API larger than this'
             cand --profile 'Profile to use [env: AZOBO_PROFILE] [default: default]'
             cand --config 'Configuration file to read [env: AZOBO_CONFIG]'
             cand -o 'Output format for data on stdout: table, json, yaml, tsv or none'
@@ -282,6 +284,9 @@ set edit:completion:arg-completer[azobo] = {|@words|
             cand --version 'Print version'
             cand show 'Print the profile after merging the file, AZOBO_* variables and defaults'
             cand path 'Print the path of the configuration file azobo reads'
+            cand set 'Set one key of the profile in the configuration file'
+            cand unset 'Remove one key from the profile in the configuration file'
+            cand init 'Write a new profile into the configuration file'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'azobo;config;show'= {
@@ -318,14 +323,83 @@ set edit:completion:arg-completer[azobo] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'azobo;config;set'= {
+            cand --profile 'Profile to use [env: AZOBO_PROFILE] [default: default]'
+            cand --config 'Configuration file to read [env: AZOBO_CONFIG]'
+            cand -o 'Output format for data on stdout: table, json, yaml, tsv or none'
+            cand --output 'Output format for data on stdout: table, json, yaml, tsv or none'
+            cand --query 'JMESPath query on the command''s JSON document, as in `az`'
+            cand --json 'Shorthand for `--output json`'
+            cand --debug 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'azobo;config;unset'= {
+            cand --profile 'Profile to use [env: AZOBO_PROFILE] [default: default]'
+            cand --config 'Configuration file to read [env: AZOBO_CONFIG]'
+            cand -o 'Output format for data on stdout: table, json, yaml, tsv or none'
+            cand --output 'Output format for data on stdout: table, json, yaml, tsv or none'
+            cand --query 'JMESPath query on the command''s JSON document, as in `az`'
+            cand --json 'Shorthand for `--output json`'
+            cand --debug 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'azobo;config;init'= {
+            cand --from-dev-tenant 'Take the authority, tenant, client id, API scope and ARM URL from the JSON line `azobo dev-tenant` prints (a file, or - for standard input)'
+            cand --cloud 'National cloud: AzureCloud, AzureUSGovernment or AzureChinaCloud'
+            cand --authority 'Identity platform base URL (e.g. a dev tenant''s)'
+            cand --arm-url 'Azure Resource Manager base URL'
+            cand --tenant 'Tenant GUID or domain'
+            cand --client-id 'The CLI app''s client id'
+            cand --api-scope 'The API''s delegated scope'
+            cand --api-url 'The API''s base URL'
+            cand --profile 'Profile to use [env: AZOBO_PROFILE] [default: default]'
+            cand --config 'Configuration file to read [env: AZOBO_CONFIG]'
+            cand -o 'Output format for data on stdout: table, json, yaml, tsv or none'
+            cand --output 'Output format for data on stdout: table, json, yaml, tsv or none'
+            cand --query 'JMESPath query on the command''s JSON document, as in `az`'
+            cand --force 'Replace the profile if the file has it already'
+            cand --json 'Shorthand for `--output json`'
+            cand --debug 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'azobo;config;help'= {
             cand show 'Print the profile after merging the file, AZOBO_* variables and defaults'
             cand path 'Print the path of the configuration file azobo reads'
+            cand set 'Set one key of the profile in the configuration file'
+            cand unset 'Remove one key from the profile in the configuration file'
+            cand init 'Write a new profile into the configuration file'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'azobo;config;help;show'= {
         }
         &'azobo;config;help;path'= {
+        }
+        &'azobo;config;help;set'= {
+        }
+        &'azobo;config;help;unset'= {
+        }
+        &'azobo;config;help;init'= {
         }
         &'azobo;config;help;help'= {
         }
@@ -399,10 +473,19 @@ set edit:completion:arg-completer[azobo] = {|@words|
         &'azobo;help;config'= {
             cand show 'Print the profile after merging the file, AZOBO_* variables and defaults'
             cand path 'Print the path of the configuration file azobo reads'
+            cand set 'Set one key of the profile in the configuration file'
+            cand unset 'Remove one key from the profile in the configuration file'
+            cand init 'Write a new profile into the configuration file'
         }
         &'azobo;help;config;show'= {
         }
         &'azobo;help;config;path'= {
+        }
+        &'azobo;help;config;set'= {
+        }
+        &'azobo;help;config;unset'= {
+        }
+        &'azobo;help;config;init'= {
         }
         &'azobo;help;completions'= {
         }

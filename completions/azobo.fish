@@ -124,6 +124,8 @@ Warned\t''
 PastDue\t''
 Disabled\t''
 Deleted\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l api-timeout -d 'Give up on the API after this long, retries included' -r
+complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l max-response-mib -d 'Refuse an answer from the API larger than this' -r
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand subscriptions" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
@@ -246,23 +248,26 @@ complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -s v -l verbose 
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -s h -l help -d 'Print help'
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -s V -l version -d 'Print version'
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
 json\t''
 yaml\t''
 tsv\t''
 none\t''"
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l json -d 'Shorthand for `--output json`'
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s q -l quiet -d 'Only errors on stderr'
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s h -l help -d 'Print help'
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s V -l version -d 'Print version'
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -f -a "show" -d 'Print the profile after merging the file, AZOBO_* variables and defaults'
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -f -a "path" -d 'Print the path of the configuration file azobo reads'
-complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -s q -l quiet -d 'Only errors on stderr'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -s h -l help -d 'Print help'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -s V -l version -d 'Print version'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -f -a "show" -d 'Print the profile after merging the file, AZOBO_* variables and defaults'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -f -a "path" -d 'Print the path of the configuration file azobo reads'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -f -a "set" -d 'Set one key of the profile in the configuration file'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -f -a "unset" -d 'Remove one key from the profile in the configuration file'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -f -a "init" -d 'Write a new profile into the configuration file'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and not __fish_seen_subcommand_from show path set unset init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
@@ -291,8 +296,62 @@ complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subc
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from set" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from set" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from set" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
+json\t''
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from set" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from set" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from set" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Only errors on stderr'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from unset" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from unset" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from unset" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
+json\t''
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from unset" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from unset" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from unset" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from unset" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from unset" -s q -l quiet -d 'Only errors on stderr'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from unset" -s h -l help -d 'Print help'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from unset" -s V -l version -d 'Print version'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l from-dev-tenant -d 'Take the authority, tenant, client id, API scope and ARM URL from the JSON line `azobo dev-tenant` prints (a file, or - for standard input)' -r -F
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l cloud -d 'National cloud: AzureCloud, AzureUSGovernment or AzureChinaCloud' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l authority -d 'Identity platform base URL (e.g. a dev tenant\'s)' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l arm-url -d 'Azure Resource Manager base URL' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l tenant -d 'Tenant GUID or domain' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l client-id -d 'The CLI app\'s client id' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l api-scope -d 'The API\'s delegated scope' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l api-url -d 'The API\'s base URL' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
+json\t''
+yaml\t''
+tsv\t''
+none\t''"
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l force -d 'Replace the profile if the file has it already'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l json -d 'Shorthand for `--output json`'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -s q -l quiet -d 'Only errors on stderr'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the profile after merging the file, AZOBO_* variables and defaults'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the path of the configuration file azobo reads'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set one key of the profile in the configuration file'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "unset" -d 'Remove one key from the profile in the configuration file'
+complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a new profile into the configuration file'
 complete -c azobo -n "__fish_azobo_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c azobo -n "__fish_azobo_using_subcommand completions" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand completions" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
@@ -337,3 +396,6 @@ complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_su
 complete -c azobo -n "__fish_azobo_using_subcommand help; and not __fish_seen_subcommand_from demo setup login subscriptions status token logout serve-api dev-tenant config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c azobo -n "__fish_azobo_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the profile after merging the file, AZOBO_* variables and defaults'
 complete -c azobo -n "__fish_azobo_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the path of the configuration file azobo reads'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set" -d 'Set one key of the profile in the configuration file'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "unset" -d 'Remove one key from the profile in the configuration file'
+complete -c azobo -n "__fish_azobo_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a new profile into the configuration file'

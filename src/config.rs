@@ -304,6 +304,18 @@ pub fn config_path(flag: Option<&Path>, env: &Env) -> Result<(PathBuf, bool)> {
     Ok((dirs.config_dir().join("config.toml"), false))
 }
 
+/// A profile's keys in the file, in the order `azobo config` shows them; each has its
+/// `AZOBO_*` variable at the same place in `env_vars::PROFILE_VARS`.
+pub const PROFILE_KEYS: [&str; 7] = [
+    "cloud",
+    "authority",
+    "arm_url",
+    "tenant",
+    "client_id",
+    "api_scope",
+    "api_url",
+];
+
 /// Reads the configuration file; a missing default file is an empty configuration.
 pub fn read_config_text(path: &Path, explicit: bool) -> Result<Option<String>> {
     use std::io::Read as _;
@@ -321,7 +333,7 @@ pub fn read_config_text(path: &Path, explicit: bool) -> Result<Option<String>> {
     let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
     if !meta.is_file() {
         return Err(fail(
-            "not a regular file; point `--config` (or `AZOBO_CONFIG`) at a config.toml".into(),
+            "not a regular file (a device, a FIFO or a directory is never read)".into(),
         ));
     }
     let mut text = String::new();
@@ -499,8 +511,15 @@ pub fn resolve(
     let fp = match file.profiles.get(name) {
         Some(p) => p,
         // Without a file, every profile comes from the environment and defaults: CI jobs name
-        // profiles only to keep their sessions apart.
-        None if name == DEFAULT_PROFILE || text.is_none() => &empty,
+        // profiles only to keep their sessions apart. A profile the `AZOBO_*` variables make
+        // (`demo --keep-running`'s) needs no section in a file that exists either; a name with
+        // neither is a typo, and is refused below.
+        None if name == DEFAULT_PROFILE
+            || text.is_none()
+            || env_vars::PROFILE_VARS.iter().any(|v| env.get(v).is_some()) =>
+        {
+            &empty
+        }
         None => {
             let known: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
             return Err(Error::Config {
@@ -871,5 +890,13 @@ tenant = "33333333-3333-3333-3333-333333333333"
         assert_eq!(profile_name(Some("x"), &env), "x");
         assert_eq!(profile_name(None, &env), "work");
         assert_eq!(profile_name(None, &Env::default()), "default");
+    }
+
+    #[test]
+    fn a_profile_made_of_variables_needs_no_section() {
+        let env = Env::from_pairs([("AZOBO_AUTHORITY", "http://127.0.0.1:8400")]);
+        let p = resolve_text("azobo-demo", FILE, &env, &Overrides::default()).unwrap();
+        assert_eq!(p.name, "azobo-demo");
+        assert_eq!(p.authority.as_str(), "http://127.0.0.1:8400/");
     }
 }

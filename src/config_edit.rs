@@ -9,9 +9,6 @@ use toml_edit::{DocumentMut, Item, Table, value};
 use crate::error::{Error, Result};
 use crate::store::file;
 
-/// Largest configuration file azobo edits.
-const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
-
 /// One change to a table: set a key, or remove it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Edit {
@@ -22,19 +19,7 @@ pub enum Edit {
 }
 
 fn read(path: &Path) -> Result<DocumentMut> {
-    let text = match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_CONFIG_BYTES => {
-            return Err(Error::usage(format!(
-                "`{}` is larger than {} KiB; not editing it",
-                path.display(),
-                MAX_CONFIG_BYTES / 1024
-            )));
-        }
-        Ok(_) => std::fs::read_to_string(path)
-            .map_err(|e| Error::io(format!("reading `{}`", path.display()), e))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(Error::io(format!("reading `{}`", path.display()), e)),
-    };
+    let text = crate::config::read_config_text(path, false)?.unwrap_or_default();
     text.parse::<DocumentMut>().map_err(|e| Error::Config {
         path: path.to_path_buf(),
         line: None,
@@ -96,13 +81,47 @@ pub fn edit(
     profile_edits: &[Edit],
     serve_api_edits: &[Edit],
 ) -> Result<bool> {
+    let Some(text) = edited(path, profile, profile_edits, serve_api_edits, false)? else {
+        return Ok(false);
+    };
+    write(path, &text)?;
+    Ok(true)
+}
+
+/// The file's text after the edits (`replace`: `[profiles.NAME]` holds only what `profile_edits`
+/// set), or `None` when they change nothing. Nothing is written: the caller checks the result
+/// first.
+pub fn edited(
+    path: &Path,
+    profile: &str,
+    profile_edits: &[Edit],
+    serve_api_edits: &[Edit],
+    replace: bool,
+) -> Result<Option<String>> {
     let mut doc = read(path)?;
-    let mut changed = apply(&mut doc, &["profiles", profile], profile_edits)?;
-    changed |= apply(&mut doc, &["serve_api"], serve_api_edits)?;
-    if changed {
-        file::replace_private(path, doc.to_string().as_bytes())?;
+    let mut changed = false;
+    if replace && let Some(profiles) = doc.get_mut("profiles").and_then(Item::as_table_mut) {
+        changed |= profiles.remove(profile).is_some();
     }
-    Ok(changed)
+    changed |= apply(&mut doc, &["profiles", profile], profile_edits)?;
+    changed |= apply(&mut doc, &["serve_api"], serve_api_edits)?;
+    Ok(changed.then(|| doc.to_string()))
+}
+
+/// True when the file has a `[profiles.NAME]` table.
+pub fn has_profile(path: &Path, profile: &str) -> Result<bool> {
+    let doc = read(path)?;
+    Ok(doc
+        .get("profiles")
+        .and_then(Item::as_table)
+        .and_then(|t| t.get(profile))
+        .is_some())
+}
+
+/// Replaces the file with `text` atomically, mode 0600 (a profile names no secret, but the
+/// `[serve_api]` table may name where one is).
+pub fn write(path: &Path, text: &str) -> Result<()> {
+    file::replace_private(path, text.as_bytes())
 }
 
 #[cfg(test)]

@@ -45,12 +45,21 @@ impl<'a> Context<'a> {
 
     /// The resolved profile, with command-line overrides.
     pub fn profile(&self, overrides: &Overrides) -> Result<Profile> {
-        config::load(
+        let p = config::load(
             self.global.profile.as_deref(),
             self.global.config.as_deref(),
             self.env,
             overrides,
-        )
+        )?;
+        tracing::info!(
+            "profile `{}` ({}): authority {}, tenant {}, API {}",
+            p.name,
+            p.config_file.display(),
+            p.authority,
+            p.tenant,
+            p.api_url
+        );
+        Ok(p)
     }
 
     /// The shared HTTP client.

@@ -35,6 +35,8 @@ pub const TERM: &str = "TERM";
 pub const CI: &str = "CI";
 /// The log filter for `-v` output (tracing's `EnvFilter` syntax).
 pub const AZOBO_LOG: &str = "AZOBO_LOG";
+/// `api` (or `1`, `true`, `all`) does what `--debug` does: a stderr line per HTTP call.
+pub const AZOBO_DEBUG: &str = "AZOBO_DEBUG";
 
 /// The variables that configure a profile, in the order `azobo config` shows them.
 pub const PROFILE_VARS: [&str; 7] = [

@@ -172,6 +172,30 @@ impl Error {
         }
     }
 
+    /// The error with the next step its class suggests made to fit the command and profile it
+    /// happened in (an error with its own hint keeps it): `azobo login` names the profile when
+    /// it is not the default and is never offered to `login` itself, which already says what to
+    /// do; a usage error points at the command's own help.
+    #[must_use]
+    pub fn in_context(self, command: &str, profile: &str) -> Self {
+        if self.has_own_hint() {
+            return self;
+        }
+        let profile_flag = if profile == crate::config::DEFAULT_PROFILE {
+            String::new()
+        } else {
+            format!(" --profile {}", shell_words::quote(profile))
+        };
+        match (&self, command) {
+            (Self::SignInRequired { .. }, "login" | "demo") => self.without_hint(),
+            (Self::SignInRequired { .. }, _) => {
+                self.with_hint(format!("run `azobo login{profile_flag}`"))
+            }
+            (Self::Usage { .. }, _) => self.with_hint(format!("see `azobo {command} --help`")),
+            _ => self,
+        }
+    }
+
     /// What the user can do about it, in one line; `None` when the message says it all.
     pub fn hint(&self) -> Option<&str> {
         match self {

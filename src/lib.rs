@@ -27,8 +27,35 @@ use config::Env;
 use error::Result;
 use output::{Output, Printer};
 
-/// Runs one parsed command line.
+/// Runs one parsed command line. An error's next step is made to fit where it happened: never
+/// the command that just failed, with `--profile` when the profile is not the default.
 pub async fn run(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
+    let profile = config::profile_name(cli.global.profile.as_deref(), env);
+    let command = command_name(&cli.command);
+    run_command(cli, env, printer)
+        .await
+        .map_err(|e| e.in_context(command, &profile))
+}
+
+/// The command's name as typed.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Demo(_) => "demo",
+        Command::Setup(_) => "setup",
+        Command::Login(_) => "login",
+        Command::Subscriptions(_) => "subscriptions",
+        Command::Status(_) => "status",
+        Command::Token(_) => "token",
+        Command::Logout(_) => "logout",
+        Command::ServeApi(_) => "serve-api",
+        Command::DevTenant(_) => "dev-tenant",
+        Command::Config(_) => "config",
+        Command::Completions(_) => "completions",
+        Command::Man(_) => "man",
+    }
+}
+
+async fn run_command(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
     let g = &cli.global;
     // A bad `--query` is a usage error before anything happens, not after a sign-in.
     if let Some(q) = &g.query {
@@ -72,9 +99,15 @@ pub async fn run(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
             Output::Subscriptions(Box::new(commands::subscriptions::run(args, &ctx).await?))
         }
         Command::Token(args) => Output::Token(Box::new(commands::token::run(args, &ctx).await?)),
-        Command::Config(args) => {
-            commands::config::run(args, g.profile.as_deref(), g.config.as_deref(), env)?
-        }
+        Command::Config(args) => commands::config::run(
+            args,
+            &commands::config::Where {
+                profile: g.profile.as_deref(),
+                config_file: g.config.as_deref(),
+                env,
+            },
+            printer,
+        )?,
         Command::DevTenant(args) => {
             commands::dev_tenant::run(args, printer).await?;
             Output::Nothing

@@ -10,8 +10,18 @@ use crate::env_vars;
 /// Keeps a server's log writer running; dropping it writes out what is still queued.
 pub type Flush = Option<tracing_appender::non_blocking::WorkerGuard>;
 
+/// True when `--debug` or `AZOBO_DEBUG` (`api`, `1`, `true` or `all`) asks for a line per HTTP
+/// call.
+pub fn debug_api(flag: bool, env: &Env) -> bool {
+    flag || env.get(env_vars::AZOBO_DEBUG).is_some_and(|v| {
+        v.split(',')
+            .any(|p| ["api", "1", "true", "all"].contains(&p.trim().to_ascii_lowercase().as_str()))
+    })
+}
+
 /// Installs the subscriber; safe to call once per process. Hold what it returns until exit.
-pub fn init(verbose: u8, quiet: bool, env: &Env, server: Option<bool>) -> Flush {
+/// `debug_api` adds the line per HTTP call (`--debug`) at any verbosity, even with `-q`.
+pub fn init(verbose: u8, quiet: bool, debug_api: bool, env: &Env, server: Option<bool>) -> Flush {
     // Servers log one line per request at info; CLI commands stay quiet unless asked.
     let level = match (quiet, verbose) {
         (true, _) => "error",
@@ -22,11 +32,16 @@ pub fn init(verbose: u8, quiet: bool, env: &Env, server: Option<bool>) -> Flush 
         (false, _) => "trace",
     };
     // Dependencies are noisy at debug; keep them one notch quieter unless asked for trace.
-    let default = if verbose >= 3 {
+    let mut default = if verbose >= 3 {
         level.to_owned()
     } else {
         format!("{level},hyper=warn,rustls=warn,h2=warn")
     };
+    if debug_api {
+        default.push(',');
+        default.push_str(crate::client::http::DEBUG_TARGET);
+        default.push_str("=debug");
+    }
     let filter = env
         .get(env_vars::AZOBO_LOG)
         .and_then(|f| EnvFilter::try_new(f).ok())

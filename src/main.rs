@@ -25,7 +25,14 @@ fn main() -> ExitCode {
         }
         _ => None,
     };
-    let _flush_logs = azobo::logging::init(cli.global.verbose, cli.global.quiet, &env, server);
+    let debug_api = azobo::logging::debug_api(cli.global.debug, &env);
+    let _flush_logs = azobo::logging::init(
+        cli.global.verbose,
+        cli.global.quiet,
+        debug_api,
+        &env,
+        server,
+    );
     let printer = Printer::new(&cli.global, &env);
     // serve-api drains in-flight requests on Ctrl-C itself; everything else just stops (130).
     let drains_itself = server.is_some();

@@ -183,10 +183,15 @@ impl Printer {
         eprintln!("{}", one_line(message));
     }
 
-    /// Awaits `fut` with a spinner on stderr when it is a terminal.
+    /// Awaits `fut`, with a spinner on stderr when it is a terminal and `fut` takes more than a
+    /// second (a quick answer should not flicker one).
     pub async fn while_waiting<F: std::future::Future>(&self, message: &str, fut: F) -> F::Output {
         if self.quiet || !self.stderr_tty {
             return fut.await;
+        }
+        let mut fut = std::pin::pin!(fut);
+        if let Ok(out) = tokio::time::timeout(std::time::Duration::from_secs(1), &mut fut).await {
+            return out;
         }
         let bar = indicatif::ProgressBar::new_spinner().with_message(message.to_owned());
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -697,7 +702,12 @@ fn column_title(key: &str) -> String {
 
 /// A document as YAML.
 fn yaml(v: &Value) -> Result<String> {
-    serde_norway::to_string(v).map_err(|e| Error::failure(format!("encoding YAML: {e}")))
+    let mut text =
+        serde_norway::to_string(v).map_err(|e| Error::failure(format!("encoding YAML: {e}")))?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
 }
 
 /// A document as TSV: one line per array element, an object's values tab-separated.

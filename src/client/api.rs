@@ -39,6 +39,34 @@ pub enum CallError {
     Fatal(Error),
 }
 
+/// One call to the API: where, under which correlation id, and within which bounds.
+#[derive(Debug, Clone)]
+pub struct Call<'a> {
+    /// `{api_url}/subscriptions`.
+    pub url: &'a str,
+    /// Sent as `x-ms-correlation-id`, and named in every error so an operator can find it.
+    pub correlation_id: &'a str,
+    /// The whole call, retries included.
+    pub timeout: Duration,
+    /// The largest answer read.
+    pub max_bytes: usize,
+}
+
+impl<'a> Call<'a> {
+    /// A call with the default bounds: 60 s and 64 MiB.
+    pub fn new(url: &'a str, correlation_id: &'a str) -> Self {
+        Self {
+            url,
+            correlation_id,
+            timeout: DEFAULT_TIMEOUT,
+            max_bytes: super::http::caps::API_LISTING,
+        }
+    }
+}
+
+/// How long a call may take, retries included, unless `--api-timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The subscriptions URL for an API base URL.
 pub fn subscriptions_url(api_url: &Url) -> String {
     format!("{}/subscriptions", api_url.as_str().trim_end_matches('/'))
@@ -71,22 +99,73 @@ pub fn claims_challenge(header: &str) -> Option<String> {
     super::sign_in::parse_claims(&text).ok()
 }
 
-/// Fetches the subscriptions once (with bounded retries for transient failures).
+/// Fetches the subscriptions once (with bounded retries for transient failures), within the
+/// call's time and size bounds. Every error ends with the correlation id.
 pub async fn subscriptions(
     http: &reqwest::Client,
-    url: &str,
+    call: &Call<'_>,
     token: &str,
-    correlation_id: &str,
 ) -> Result<Listing, CallError> {
+    let id = call.correlation_id;
+    match tokio::time::timeout(call.timeout, fetch(http, call, token)).await {
+        Ok(Err(CallError::Fatal(e))) => Err(CallError::Fatal(with_correlation(e, id))),
+        Ok(other) => other,
+        Err(_) => Err(CallError::Fatal(with_correlation(too_slow(call), id))),
+    }
+}
+
+/// The call's deadline passed (the whole call's, or the one request's: the same bound).
+fn too_slow(call: &Call<'_>) -> Error {
+    Error::upstream(format!(
+        "the API at {} did not answer within {} s",
+        call.url,
+        call.timeout.as_secs()
+    ))
+    .with_hint("retry; raise `--api-timeout` for a slow API, and if it keeps happening the API's operator must look for the correlation id in its logs")
+}
+
+/// `e` with `(correlation id …)` after its message, keeping its class and hint.
+fn with_correlation(e: Error, id: &str) -> Error {
+    let suffix = format!(" (correlation id {id})");
+    match e {
+        Error::Hinted { inner, hint } => Error::Hinted {
+            inner: Box::new(with_correlation(*inner, id)),
+            hint,
+        },
+        Error::Upstream { message } => Error::Upstream {
+            message: message + &suffix,
+        },
+        Error::AccessDenied { message } => Error::AccessDenied {
+            message: message + &suffix,
+        },
+        Error::Failure { message } => Error::Failure {
+            message: message + &suffix,
+        },
+        Error::SignInRequired { message } => Error::SignInRequired {
+            message: message + &suffix,
+        },
+        other => other,
+    }
+}
+
+async fn fetch(http: &reqwest::Client, call: &Call<'_>, token: &str) -> Result<Listing, CallError> {
+    let url = call.url;
+    tracing::info!(
+        "calling the API: GET {url} (correlation id {})",
+        call.correlation_id
+    );
     let mut attempt = 0;
     let resp = loop {
-        let sent = http
-            .get(url)
-            .bearer_auth(token)
-            .header("x-ms-correlation-id", correlation_id)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await;
+        let sent = super::http::send(
+            http.get(url)
+                .bearer_auth(token)
+                .header("x-ms-correlation-id", call.correlation_id)
+                .header(reqwest::header::ACCEPT, "application/json")
+                // The call's own deadline bounds it; the client's 60 s would cut a longer one.
+                .timeout(call.timeout),
+            attempt,
+        )
+        .await;
         let retry = match &sent {
             Err(e) => !e.is_timeout() && !e.is_connect() && attempt < BACKOFF.len(),
             Ok(r) => r.status().as_u16() == 503 && attempt < BACKOFF.len(),
@@ -104,11 +183,7 @@ pub async fn subscriptions(
                     source_chain(&e)
                 ))));
             }
-            Err(e) if e.is_timeout() => {
-                return Err(CallError::Fatal(Error::upstream(format!(
-                    "the API at {url} did not answer in time"
-                ))));
-            }
+            Err(e) if e.is_timeout() => return Err(CallError::Fatal(too_slow(call))),
             Err(e) => {
                 return Err(CallError::Fatal(Error::upstream(format!(
                     "calling {url}: {}",
@@ -123,9 +198,20 @@ pub async fn subscriptions(
         .get(reqwest::header::WWW_AUTHENTICATE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let bytes = super::http::read_capped(resp, super::http::caps::API_LISTING)
+    let bytes = super::http::read_capped(resp, call.max_bytes)
         .await
-        .map_err(|e| CallError::Fatal(Error::upstream(format!("the API at {url}: {e}"))))?;
+        .map_err(|e| match e {
+            super::http::BodyError::TooLarge(max) => CallError::Fatal(
+                Error::upstream(format!(
+                    "the API at {url} sent more than {} MiB; azobo stopped reading",
+                    max / (1024 * 1024)
+                ))
+                .with_hint("raise `--max-response-mib` if the list really is that long; otherwise the API's operator must fix what it sends"),
+            ),
+            other @ super::http::BodyError::Read(_) => {
+                CallError::Fatal(Error::upstream(format!("the API at {url}: {other}")))
+            }
+        })?;
     let body: Option<Value> = serde_json::from_slice(&bytes).ok();
     if !status.is_success() {
         let message = body
@@ -140,9 +226,14 @@ pub async fn subscriptions(
             403 => CallError::Fatal(Error::AccessDenied {
                 message: format!("the API refused access: {message}"),
             }),
-            s if s >= 500 => CallError::Fatal(Error::upstream(format!(
-                "the API at {url} failed ({status}): {message}"
-            ))),
+            429 | 503 => CallError::Fatal(
+                Error::upstream(format!("the API at {url} is busy ({status}): {message}"))
+                    .with_hint("retry in a minute"),
+            ),
+            s if s >= 500 => CallError::Fatal(
+                Error::upstream(format!("the API at {url} failed ({status}): {message}"))
+                    .with_hint("this is on the API's side: retry later; if it persists, the API's operator must look for the correlation id in its logs"),
+            ),
             _ => CallError::Fatal(Error::failure(format!(
                 "the API at {url} answered {status}: {message}"
             ))),
@@ -169,6 +260,15 @@ pub async fn subscriptions(
         }
         _ => return Err(unexpected()),
     };
+    tracing::info!(
+        "the API answered {status} with {} subscription(s){}",
+        listing.items.len(),
+        if listing.incomplete {
+            ", and a nextLink"
+        } else {
+            ""
+        }
+    );
     // A row without a subscription id would print as a blank subscription: refuse the list.
     if let Some(n) = listing.items.iter().position(|s| {
         s.get("subscriptionId")

@@ -76,9 +76,11 @@ pub async fn finish(
                     format!(": {}", super::entra::without_trace(d))
                 });
                 match r.error() {
+                    // Someone chose "decline" on the code page: nothing an administrator can fix.
                     DeviceCodeErrorResponseType::AccessDenied => Error::AccessDenied {
                         message: format!("the sign-in was declined{detail}"),
-                    },
+                    }
+                    .without_hint(),
                     DeviceCodeErrorResponseType::ExpiredToken => Error::SignInRequired {
                         message: format!("the device code expired before anyone signed in{detail}"),
                     },
@@ -86,7 +88,8 @@ pub async fn finish(
                         oauth2::basic::BasicErrorResponseType::Extension(x),
                     ) if x == "authorization_declined" => Error::AccessDenied {
                         message: format!("the sign-in was declined{detail}"),
-                    },
+                    }
+                    .without_hint(),
                     other => Error::SignInRequired {
                         message: format!("device code sign-in failed: {}{detail}", other.as_ref()),
                     },

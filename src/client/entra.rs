@@ -169,12 +169,16 @@ pub fn http_adapter(
         Box::pin(async move {
             let (parts, body) = req.into_parts();
             let url = parts.uri.to_string();
-            let resp = client
-                .request(parts.method, url)
-                .headers(parts.headers)
-                .body(body)
-                .send()
-                .await?;
+            // A client-request-id lets the identity platform's logs (and `--debug`) be matched.
+            let resp = super::http::send(
+                client
+                    .request(parts.method, url)
+                    .headers(parts.headers)
+                    .header("client-request-id", uuid::Uuid::new_v4().to_string())
+                    .body(body),
+                0,
+            )
+            .await?;
             let mut builder = http::Response::builder().status(resp.status());
             for (k, v) in resp.headers() {
                 builder = builder.header(k, v);

@@ -88,6 +88,75 @@ pub fn client(env: &Env) -> Result<reqwest::Client> {
         .map_err(|e| Error::failure(format!("building the HTTP client: {e}")))
 }
 
+/// The `tracing` target of the line per HTTP call that `--debug` / `AZOBO_DEBUG=api` turns on.
+pub const DEBUG_TARGET: &str = "azobo::http";
+
+/// Sends `req`, and with `--debug` writes one line for it on stderr: method, URL (query values
+/// elided but `api-version`'s), status or failure, time, correlation id and retry number. Headers
+/// and bodies — where tokens travel — are never written.
+pub async fn send(
+    req: reqwest::RequestBuilder,
+    retry: usize,
+) -> reqwest::Result<reqwest::Response> {
+    if !tracing::enabled!(target: DEBUG_TARGET, tracing::Level::DEBUG) {
+        return req.send().await;
+    }
+    let (client, request) = req.build_split();
+    let request = request?;
+    let method = request.method().clone();
+    let url = shown_url(request.url());
+    let correlation = ["x-ms-correlation-id", "client-request-id"]
+        .iter()
+        .find_map(|h| request.headers().get(*h))
+        .and_then(|v| v.to_str().ok())
+        .map(|c| format!(", correlation id {c}"))
+        .unwrap_or_default();
+    let retry = if retry > 0 {
+        format!(", retry {retry}")
+    } else {
+        String::new()
+    };
+    let start = std::time::Instant::now();
+    let result = client.execute(request).await;
+    let ms = start.elapsed().as_millis();
+    match &result {
+        Ok(r) => tracing::debug!(
+            target: DEBUG_TARGET,
+            "{method} {url} → {} in {ms} ms{correlation}{retry}",
+            r.status()
+        ),
+        Err(e) => tracing::debug!(
+            target: DEBUG_TARGET,
+            "{method} {url} → failed after {ms} ms ({}){correlation}{retry}",
+            super::entra::source_chain(e)
+        ),
+    }
+    result
+}
+
+/// A URL as a debug line shows it: no user or password, and each query value elided except
+/// `api-version` (a query may carry a code or a token).
+fn shown_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "api-version" {
+                    v.into_owned()
+                } else {
+                    "…".to_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    shown.to_string()
+}
+
 /// A response body that could not be read whole.
 #[derive(Debug)]
 pub enum BodyError {
@@ -118,7 +187,8 @@ pub mod caps {
     pub const GRAPH: usize = 4 * 1024 * 1024;
     /// One ARM page (100 subscriptions are about 100 KiB).
     pub const ARM_PAGE: usize = 8 * 1024 * 1024;
-    /// The protected API's answer to `azobo subscriptions` (every page, merged).
+    /// The protected API's answer to `azobo subscriptions` (every page, merged), unless
+    /// `--max-response-mib` says otherwise.
     pub const API_LISTING: usize = 64 * 1024 * 1024;
 }
 
@@ -140,4 +210,24 @@ pub async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<Vec<
         out.extend_from_slice(&chunk);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_lines_show_no_query_values_or_credentials() {
+        let u = url::Url::parse(
+            "https://user:pw@management.azure.com/subscriptions?api-version=2022-12-01&code=SECRET&%24skiptoken=abc",
+        )
+        .unwrap();
+        let shown = shown_url(&u);
+        assert!(!shown.contains("SECRET") && !shown.contains("pw") && !shown.contains("abc"));
+        assert!(shown.contains("api-version=2022-12-01"), "{shown}");
+        assert!(
+            shown.starts_with("https://management.azure.com/subscriptions?"),
+            "{shown}"
+        );
+    }
 }

@@ -41,7 +41,7 @@ async fn get_json<T: serde::de::DeserializeOwned>(
     url: &str,
     what: &str,
 ) -> Result<T> {
-    let resp = http.get(url).send().await.map_err(|e| {
+    let resp = super::http::send(http.get(url), 0).await.map_err(|e| {
         Error::upstream(format!(
             "fetching the {what}: cannot reach `{url}`: {}",
             source_chain(&e)

@@ -89,6 +89,38 @@ fn fresh(store: &Store, loaded: &Loaded, scope: &str) -> Option<AccessToken> {
         })
 }
 
+/// Why a stored session no longer belongs to its profile, if it does not: the profile now names
+/// another authority (a dev tenant restarted on another port, a cloud changed) or another client.
+/// Its refresh token would be redeemed where the profile no longer points.
+pub fn moved(meta: &crate::store::SessionMeta, profile: &crate::config::Profile) -> Option<String> {
+    let now = profile.authority.as_str().trim_end_matches('/');
+    let then = meta.authority.trim_end_matches('/');
+    if !now.eq_ignore_ascii_case(then) {
+        return Some(format!(
+            "the session of profile `{}` was signed in at {then}, but the profile now points at {now}",
+            profile.name
+        ));
+    }
+    match &profile.client_id {
+        Some(c) if !c.eq_ignore_ascii_case(&meta.client_id) => Some(format!(
+            "the session of profile `{}` was signed in with client {}, but the profile now names client {c}",
+            profile.name, meta.client_id
+        )),
+        _ => None,
+    }
+}
+
+/// `moved` as the error of a command that would use the session.
+pub fn ensure_current(
+    meta: &crate::store::SessionMeta,
+    profile: &crate::config::Profile,
+) -> Result<()> {
+    match moved(meta, profile) {
+        Some(message) => Err(Error::SignInRequired { message }),
+        None => Ok(()),
+    }
+}
+
 fn signed_out(profile: &str) -> Error {
     Error::SignInRequired {
         message: format!("not signed in (profile `{profile}`)"),
@@ -108,6 +140,10 @@ pub async fn access_token(
         match store.load().await {
             Ok(Some(loaded)) => {
                 if let Some(t) = fresh(store, &loaded, scope) {
+                    tracing::info!(
+                        "profile `{profile}`: cached token for {scope}, valid for {} more s",
+                        t.expires_on.saturating_sub(now())
+                    );
                     return Ok(t);
                 }
             }
@@ -135,6 +171,10 @@ pub async fn access_token(
         oauth2::Client::new(ClientId::new(loaded.meta.client_id.clone()))
             .set_auth_type(oauth2::AuthType::RequestBody)
             .set_token_uri(token_url);
+    tracing::info!(
+        "profile `{profile}`: refreshing the token for {scope} at {}",
+        loaded.meta.token_endpoint
+    );
     let http = http()?;
     let adapter = http_adapter(&http);
     let scopes = ["openid", "profile", "offline_access", scope];

@@ -172,9 +172,14 @@ fn callback_error(error: &str, description: &str) -> Error {
         super::entra::without_trace(description)
     );
     match error {
-        "access_denied" | "consent_required" | "unauthorized_client" => {
-            Error::AccessDenied { message }
-        }
+        // The user cancelled or declined on the page: the message says so.
+        "access_denied" => Error::AccessDenied { message }.without_hint(),
+        "consent_required" => Error::AccessDenied { message }.with_hint(
+            "an administrator must grant consent to the app in this tenant (README: \"Using it with a real tenant\")",
+        ),
+        "unauthorized_client" => Error::AccessDenied { message }.with_hint(
+            "the app registration does not allow this sign-in: check the profile's `client_id` and the app's public-client redirect URIs",
+        ),
         "temporarily_unavailable" | "server_error" => Error::upstream(message),
         _ => Error::SignInRequired { message }.with_hint(
             "sign in again; the README's troubleshooting section explains the AADSTS code",

@@ -121,11 +121,11 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
     let url = api::subscriptions_url(
         &url::Url::parse(&api_url).map_err(|e| Error::failure(format!("demo API URL: {e}")))?,
     );
+    let correlation_id = uuid::Uuid::new_v4().to_string();
     let listing = match api::subscriptions(
         &http,
-        &url,
+        &api::Call::new(&url, &correlation_id),
         signed.token.access_token().secret(),
-        &uuid::Uuid::new_v4().to_string(),
     )
     .await
     {

@@ -66,13 +66,13 @@ pub fn options(args: &Args) -> Result<Options> {
         )));
     }
     let (mut seed, origin) = match &args.state {
-        Some(p) => (SeedFile::read(p)?, p.clone()),
+        Some(p) => (SeedFile::read(p).map_err(state_hint)?, p.clone()),
         None => (SeedFile::default(), PathBuf::from("<built-in seed>")),
     };
     if args.api_token_version.is_some() {
         seed.api_token_version = args.api_token_version;
     }
-    let directory = seed.resolve(&origin)?;
+    let directory = seed.resolve(&origin).map_err(state_hint)?;
     if let Some(u) = args
         .auto_approve
         .as_deref()
@@ -112,4 +112,13 @@ pub async fn run(args: &Args, printer: &Printer) -> Result<()> {
     ));
     running.serve(stop).await;
     Ok(())
+}
+
+/// A `--state` file's errors point at `--state`, not at the configuration file's flags.
+fn state_hint(e: Error) -> Error {
+    if matches!(e, Error::Config { .. }) {
+        e.with_hint("fix the file, or start without `--state` for the built-in tenant")
+    } else {
+        e
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::client::session;
 use crate::client::sign_in::{self, SignInOptions};
 use crate::config::Overrides;
 use crate::context::Context;
@@ -93,8 +94,14 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Outcome> {
     let store = ctx.store()?;
     // Answering a claims challenge is a re-sign-in of the session's account, in its tenant,
     // kept where the session is unless the user says otherwise.
+    // A session the profile has moved away from (another authority or client) is not answered
+    // for: the sign-in follows the profile.
     let current = match (&claims, args.tenant.is_none()) {
-        (Some(_), true) => store.meta().ok().flatten(),
+        (Some(_), true) => store
+            .meta()
+            .ok()
+            .flatten()
+            .filter(|m| session::moved(m, &profile).is_none()),
         _ => None,
     };
     let storage_chosen = args.insecure_storage

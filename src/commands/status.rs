@@ -109,6 +109,7 @@ pub async fn run(_args: &Args, ctx: &Context<'_>) -> Result<Status> {
         });
     };
     let meta = &loaded.meta;
+    let moved = crate::client::session::moved(meta, &profile);
     let token = loaded.secrets.tokens.get(&meta.api_scope);
     let status = Status {
         account: Some(meta.account.clone()),
@@ -125,6 +126,12 @@ pub async fn run(_args: &Args, ctx: &Context<'_>) -> Result<Status> {
         },
         ..base
     };
+    if moved.is_some() {
+        return Ok(Status {
+            signed_out: moved,
+            ..status
+        });
+    }
     if !status.refreshable && token.is_none_or(|t| t.expires_on <= crate::client::session::now()) {
         return Ok(Status {
             signed_out: Some(format!(

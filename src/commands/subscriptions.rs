@@ -28,6 +28,12 @@ pub struct Args {
     /// If the API asks for a new sign-in (MFA), use the device code flow for it
     #[arg(long)]
     pub device_code: bool,
+    /// Give up on the API after this long, retries included
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub api_timeout: u64,
+    /// Refuse an answer from the API larger than this
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_response_mib: u64,
 }
 
 /// A subscription's state, as ARM names it.
@@ -61,9 +67,15 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
     let url = api::subscriptions_url(&profile.api_url);
     let http = ctx.http()?;
     let correlation_id = uuid::Uuid::new_v4().to_string();
+    let call = api::Call {
+        timeout: std::time::Duration::from_secs(args.api_timeout),
+        max_bytes: usize::try_from(args.max_response_mib.saturating_mul(1024 * 1024))
+            .unwrap_or(usize::MAX),
+        ..api::Call::new(&url, &correlation_id)
+    };
     let mut plaintext_file = None;
     let listing = if let Some(token) = ctx.env_token() {
-        match api::subscriptions(&http, &url, token, &correlation_id).await {
+        match list(ctx, &http, &call, token).await {
             Ok(l) => l,
             Err(CallError::Fatal(e)) => return Err(e),
             Err(CallError::Unauthorized(m) | CallError::Claims { message: m, .. }) => {
@@ -74,15 +86,7 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
             }
         }
     } else {
-        let (listing, file) = with_session(
-            args,
-            ctx,
-            profile.api_scope.as_ref(),
-            &http,
-            &url,
-            &correlation_id,
-        )
-        .await?;
+        let (listing, file) = with_session(args, ctx, &profile, &http, &call).await?;
         plaintext_file = file;
         listing
     };
@@ -102,15 +106,29 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<Listing> {
     })
 }
 
+/// One call to the API, with a spinner at a terminal when it takes more than a second.
+async fn list(
+    ctx: &Context<'_>,
+    http: &reqwest::Client,
+    call: &api::Call<'_>,
+    token: &str,
+) -> Result<api::Listing, CallError> {
+    ctx.printer
+        .while_waiting(
+            "Waiting for the API…",
+            api::subscriptions(http, call, token),
+        )
+        .await
+}
+
 /// The listing through the session, and the plaintext file the session is kept in, if it is
 /// (read from the one metadata read that also gives the scope).
 async fn with_session(
     args: &Args,
     ctx: &Context<'_>,
-    profile_scope: Option<&String>,
+    profile: &crate::config::Profile,
     http: &reqwest::Client,
-    url: &str,
-    correlation_id: &str,
+    call: &api::Call<'_>,
 ) -> Result<(api::Listing, Option<std::path::PathBuf>)> {
     let store = ctx.store()?;
     let name = ctx.profile_name();
@@ -119,16 +137,19 @@ async fn with_session(
         .as_ref()
         .filter(|m| m.storage == crate::store::Storage::File)
         .map(|_| store.plaintext_path());
+    if let Some(m) = &meta {
+        session::ensure_current(m, profile)?;
+    }
     let scope = match meta {
         Some(m) => m.api_scope,
-        None => profile_scope
-            .cloned()
+        None => profile
+            .api_scope
+            .clone()
             .ok_or_else(|| Error::SignInRequired {
                 message: format!("not signed in (profile `{name}`)"),
             })?,
     };
-    let listing =
-        listing_with_session(args, ctx, &store, &name, &scope, http, url, correlation_id).await?;
+    let listing = listing_with_session(args, ctx, &store, &name, &scope, http, call).await?;
     Ok((listing, plaintext_file))
 }
 
@@ -140,19 +161,17 @@ async fn listing_with_session(
     name: &str,
     scope: &str,
     http: &reqwest::Client,
-    url: &str,
-    correlation_id: &str,
+    call: &api::Call<'_>,
 ) -> Result<api::Listing> {
     let token = session::access_token(store, name, || Ok(http.clone()), scope, false).await?;
-    let (claims, message) = match api::subscriptions(http, url, &token.secret, correlation_id).await
-    {
+    let (claims, message) = match list(ctx, http, call, &token.secret).await {
         Ok(l) => return Ok(l),
         Err(CallError::Fatal(e)) => return Err(e),
         Err(CallError::Unauthorized(m)) => {
             // The token may have been revoked or expired in flight: refresh once and retry.
             let fresh =
                 session::access_token(store, name, || Ok(http.clone()), scope, true).await?;
-            return match api::subscriptions(http, url, &fresh.secret, correlation_id).await {
+            return match list(ctx, http, call, &fresh.secret).await {
                 Ok(l) => Ok(l),
                 Err(CallError::Fatal(e)) => Err(e),
                 Err(CallError::Unauthorized(m2)) => Err(Error::SignInRequired {
@@ -193,7 +212,7 @@ async fn listing_with_session(
     )
     .await?;
     let token = session::access_token(store, name, || Ok(http.clone()), scope, false).await?;
-    match api::subscriptions(http, url, &token.secret, correlation_id).await {
+    match list(ctx, http, call, &token.secret).await {
         Ok(l) => Ok(l),
         Err(CallError::Fatal(e)) => Err(e),
         Err(CallError::Unauthorized(m) | CallError::Claims { message: m, .. }) => {

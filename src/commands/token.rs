@@ -85,17 +85,17 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<TokenView> {
         .into());
     }
     let store = ctx.store()?;
-    let scope = match &args.scope {
-        Some(s) => s.clone(),
-        None => match store.meta()? {
-            Some(m) => m.api_scope,
-            None => ctx
-                .profile(&Overrides::default())?
-                .api_scope
-                .ok_or_else(|| Error::SignInRequired {
-                    message: format!("not signed in (profile `{}`)", ctx.profile_name()),
-                })?,
-        },
+    let profile = ctx.profile(&Overrides::default())?;
+    let meta = store.meta()?;
+    if let Some(m) = &meta {
+        session::ensure_current(m, &profile)?;
+    }
+    let scope = match (&args.scope, meta) {
+        (Some(s), _) => s.clone(),
+        (None, Some(m)) => m.api_scope,
+        (None, None) => profile.api_scope.ok_or_else(|| Error::SignInRequired {
+            message: format!("not signed in (profile `{}`)", profile.name),
+        })?,
     };
     Ok(session::access_token(
         &store,

@@ -465,8 +465,8 @@ fn parse_uuid(s: &str) -> Uuid {
 impl SeedFile {
     /// Reads a `--state` file.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(format!("reading `{}`", path.display()), e))?;
+        // The configuration file's rules: a regular file, and not a huge one.
+        let text = crate::config::read_config_text(path, true)?.unwrap_or_default();
         serde_json::from_str(&text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
             line: Some(e.line()),

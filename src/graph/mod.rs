@@ -162,12 +162,14 @@ impl Graph {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let resp = req.send().await.map_err(|e| {
-                Error::upstream(format!(
-                    "calling Microsoft Graph ({method} {url}): {}",
-                    crate::client::entra::source_chain(&e)
-                ))
-            })?;
+            let resp = crate::client::http::send(req, busy + replication)
+                .await
+                .map_err(|e| {
+                    Error::upstream(format!(
+                        "calling Microsoft Graph ({method} {url}): {}",
+                        crate::client::entra::source_chain(&e)
+                    ))
+                })?;
             let status = resp.status();
             let retry_after = resp
                 .headers()

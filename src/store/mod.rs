@@ -408,6 +408,12 @@ impl Store {
                 self.profile
             ),
         };
+        tracing::info!(
+            "profile `{}`: session of {} in the {}",
+            self.profile,
+            meta.account.username,
+            meta.storage
+        );
         let (plain, key) = match meta.storage {
             Storage::File => (
                 file::read_optional(&self.plaintext_path())?
@@ -501,6 +507,7 @@ impl Store {
         for backend in candidates {
             match probe::keyring(self.checker.as_deref(), backend, explicit).await {
                 Ok(()) => {
+                    tracing::info!("the session will be kept in the {}", backend.name());
                     return Ok(Ready {
                         storage: Storage::Keyring(backend),
                         broken,
@@ -508,6 +515,7 @@ impl Store {
                     });
                 }
                 Err(why) => {
+                    tracing::info!("the {} cannot keep a session here: {why}", backend.name());
                     failures.push(format!("{}: {why}", backend.name()));
                     broken.push(backend);
                 }

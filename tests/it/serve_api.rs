@@ -844,7 +844,10 @@ async fn an_absurd_token_lifetime_from_the_identity_platform_is_a_clean_502_not_
         .unwrap()
         .as_secs()
         + 28 * 3600;
-    assert!(tok["expires_on"].as_u64().unwrap() <= in_28h, "{tok}");
+    assert!(
+        tok["expiresOnTimestamp"].as_u64().unwrap() <= in_28h,
+        "{tok}"
+    );
 }
 
 #[tokio::test]
@@ -965,7 +968,41 @@ async fn an_endless_answer_is_cut_off_with_a_502_in_bounded_memory() {
     let mut sh = crate::support::Shell::new(&t, crate::support::Keyring::File);
     sh.set("AZOBO_TOKEN", "any-token");
     sh.set("AZOBO_API_URL", &endless);
-    sh.run(&["subscriptions"]).assert_fails(5, "larger than");
+    let r = sh.run(&["subscriptions"]);
+    r.assert_fails(5, "sent more than 64 MiB");
+    assert!(r.stderr.contains("--max-response-mib"), "{}", r.stderr);
+    let r = sh.run(&["subscriptions", "--max-response-mib", "1"]);
+    r.assert_fails(5, "sent more than 1 MiB");
+    assert!(r.stderr.contains("correlation id "), "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_api_is_given_up_on_after_api_timeout() {
+    let t = DevTenant::start(&[]).await;
+    // Accepts, reads, never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    let mut sh = crate::support::Shell::new(&t, crate::support::Keyring::File);
+    sh.set("AZOBO_TOKEN", "any-token");
+    sh.set("AZOBO_API_URL", &url);
+    let r = sh.run(&["subscriptions", "--api-timeout", "1"]);
+    r.assert_fails(5, "did not answer within 1 s");
+    let id = r
+        .stderr
+        .split("correlation id ")
+        .nth(1)
+        .and_then(|s| s.get(..36))
+        .expect("the error names the correlation id");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{}", r.stderr);
+    assert!(r.stderr.contains("--api-timeout"), "{}", r.stderr);
+    sh.run(&["subscriptions", "--api-timeout", "0"])
+        .assert_fails(2, "--api-timeout");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
