@@ -59,6 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'azobo' -ScriptBlock {
             [CompletionResult]::new('--query', '--query', [CompletionResultType]::ParameterName, 'JMESPath query on the command''s JSON document, as in `az`')
             [CompletionResult]::new('--auto', '--auto', [CompletionResultType]::ParameterName, 'Sign the demo user in without a browser')
             [CompletionResult]::new('--keep-running', '--keep-running', [CompletionResultType]::ParameterName, 'Keep the dev tenant and the API running (until Ctrl-C) and print how to use them')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Write the `export AZOBO_…` lines to stdout, alone (for a file to source), not to stderr')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Shorthand for `--output json`')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')

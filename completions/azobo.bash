@@ -554,7 +554,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__demo)
-            opts="-o -v -q -h -V --auto --keep-running --profile --config --output --json --query --debug --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --auto --keep-running --env --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

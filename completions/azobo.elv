@@ -55,6 +55,7 @@ set edit:completion:arg-completer[azobo] = {|@words|
             cand --query 'JMESPath query on the command''s JSON document, as in `az`'
             cand --auto 'Sign the demo user in without a browser'
             cand --keep-running 'Keep the dev tenant and the API running (until Ctrl-C) and print how to use them'
+            cand --env 'Write the `export AZOBO_…` lines to stdout, alone (for a file to source), not to stderr'
             cand --json 'Shorthand for `--output json`'
             cand --debug 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
             cand -v 'More diagnostics on stderr (repeat for more)'

@@ -61,6 +61,7 @@ none\t''"
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -l auto -d 'Sign the demo user in without a browser'
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -l keep-running -d 'Keep the dev tenant and the API running (until Ctrl-C) and print how to use them'
+complete -c azobo -n "__fish_azobo_using_subcommand demo" -l env -d 'Write the `export AZOBO_…` lines to stdout, alone (for a file to source), not to stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -l json -d 'Shorthand for `--output json`'
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand demo" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'

@@ -96,6 +96,20 @@ impl SignInOptions {
     }
 }
 
+impl SignInOptions {
+    /// The options that answer a claims challenge (MFA, a Conditional Access policy) for the
+    /// account that just signed in with `self`: the same app and scopes, that account only.
+    #[must_use]
+    pub fn answering_for(&self, account: &Account, claims: String) -> Self {
+        let mut o = self.clone();
+        o.login_hint = Some(account.username.clone());
+        o.claims = Some(claims);
+        o.same_account = Some(account.clone());
+        o.auto_follow = false;
+        o
+    }
+}
+
 /// Where a sign-in runs: the HTTP client, the environment (browser choice), the printer for
 /// prompts, and whether a person is there.
 #[derive(Clone, Copy)]
@@ -120,6 +134,17 @@ pub struct SignedIn {
     pub token_endpoint: String,
     /// The scopes asked for.
     pub scopes: Vec<String>,
+    /// How the user signed in (a browser sign-in may have fallen back to a device code).
+    pub flow: Flow,
+}
+
+/// The way a sign-in went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Authorization code + PKCE, the redirect caught on a loopback port.
+    Browser,
+    /// The device code flow: a code entered on another device's page.
+    DeviceCode,
 }
 
 /// Checks a claims challenge given on the command line: JSON, and not huge.
@@ -208,8 +233,12 @@ async fn sign_in_at(
     };
 
     let explicit_browser = env.env.get(env_vars::AZOBO_BROWSER).is_some();
-    let (token, nonce) = if opts.device_code {
-        (device_flow(env, &client, &scopes, &hints).await?, None)
+    let (token, nonce, flow) = if opts.device_code {
+        (
+            device_flow(env, &client, &scopes, &hints).await?,
+            None,
+            Flow::DeviceCode,
+        )
     } else if !env.interactive && !explicit_browser && !opts.auto_follow {
         return Err(Error::SignInRequired {
             message: "no one is at a terminal to use a browser (non-interactive run); use `azobo login --device-code`, or set `AZOBO_TOKEN`".to_owned(),
@@ -217,8 +246,12 @@ async fn sign_in_at(
         .without_hint());
     } else {
         match browser_flow(opts, env, &client, &scopes, &hints).await? {
-            Some(pair) => pair,
-            None if env.interactive => (device_flow(env, &client, &scopes, &hints).await?, None),
+            Some((token, nonce)) => (token, nonce, Flow::Browser),
+            None if env.interactive => (
+                device_flow(env, &client, &scopes, &hints).await?,
+                None,
+                Flow::DeviceCode,
+            ),
             None => {
                 return Err(Error::SignInRequired {
                     message: "the browser could not be started and this run is non-interactive; use `azobo login --device-code`".to_owned(),
@@ -260,6 +293,7 @@ async fn sign_in_at(
         token,
         token_endpoint: meta.token_endpoint.clone(),
         scopes,
+        flow,
     })
 }
 
@@ -365,8 +399,9 @@ async fn browser_flow(
     let req = authorize::request(client, &redirect, scopes, hints)?;
     let port = listener.port();
     let waiting = listener.start(&req.state);
-    // The URL is what a user without a working browser needs: it shows even with `--quiet`.
-    printer.notice(&format!("Sign in at: {}", req.url));
+    // The URL is what a user needs when the page opens elsewhere or not at all: it shows even
+    // with `--quiet` — but not before a browser that cannot start: the device code takes over.
+    let show_url = || printer.notice(&format!("Sign in at: {}", req.url));
     if opts.auto_follow {
         // The demo's scripted browser: fetch the page and deliver its redirect to the listener,
         // over the same sockets a browser would use.
@@ -384,6 +419,7 @@ async fn browser_flow(
             }
         });
     } else if opts.no_browser {
+        show_url();
         printer.notice(&format!("Open that URL in a browser on this machine; waiting for the redirect to localhost:{port} (Ctrl-C to cancel)."));
     } else {
         let (url, vars) = (req.url.clone(), env.env.clone());
@@ -391,9 +427,14 @@ async fn browser_flow(
             .await
             .map_err(|e| Error::failure(format!("starting the browser: {e}")))?;
         match opened {
-            Ok(how) => printer.info(&format!("Opened the sign-in page with {how}; waiting for the redirect to localhost:{port} (Ctrl-C to cancel).")),
+            Ok(how) => {
+                show_url();
+                printer.info(&format!("Opened the sign-in page with {how}; waiting for the redirect to localhost:{port} (Ctrl-C to cancel)."));
+            }
             Err(NoBrowser::Unavailable(why) | NoBrowser::Failed(why)) => {
-                printer.warn(&format!("cannot open a browser: {why}; switching to the device code flow"));
+                printer.warn(&format!(
+                    "cannot open a browser: {why}; switching to the device code flow"
+                ));
                 return Ok(None);
             }
         }

@@ -27,7 +27,8 @@ const DEMO_USER: &str = "alice@contoso.example";
 Examples:
   azobo demo                 # opens your browser on the dev tenant's sign-in page: pick a user
   azobo demo --auto          # signs alice in without a browser (the default when non-interactive)
-  azobo demo --keep-running  # leaves the dev tenant and the API up for another shell")]
+  azobo demo --keep-running  # leaves the dev tenant and the API up for another shell
+  azobo demo --keep-running --env > demo.env &   # then, in any shell: . ./demo.env")]
 pub struct Args {
     /// Sign the demo user in without a browser
     #[arg(long)]
@@ -35,6 +36,9 @@ pub struct Args {
     /// Keep the dev tenant and the API running (until Ctrl-C) and print how to use them
     #[arg(long)]
     pub keep_running: bool,
+    /// Write the `export AZOBO_…` lines to stdout, alone (for a file to source), not to stderr
+    #[arg(long, requires = "keep_running")]
+    pub env: bool,
 }
 
 /// Runs `azobo demo`.
@@ -121,40 +125,77 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
     let url = api::subscriptions_url(
         &url::Url::parse(&api_url).map_err(|e| Error::failure(format!("demo API URL: {e}")))?,
     );
-    let correlation_id = uuid::Uuid::new_v4().to_string();
-    let listing = match api::subscriptions(
-        &http,
-        &api::Call::new(&url, &correlation_id),
-        signed.token.access_token().secret(),
-    )
-    .await
-    {
-        Ok(l) => l,
-        Err(api::CallError::Fatal(e)) => return Err(e),
-        Err(api::CallError::Unauthorized(m) | api::CallError::Claims { message: m, .. }) => {
-            return Err(Error::SignInRequired {
-                message: format!("the demo API refused the token: {m}"),
-            });
+    let mut mfa_answered = false;
+    let (listing, signed) = match list(ctx, &http, &url, &signed).await {
+        Ok(l) => (l, signed),
+        Err(api::CallError::Claims { claims, message }) if ctx.interactive => {
+            // dave has MFA: the API asks for it, and the demo answers as `subscriptions` does.
+            printer.warn(&format!(
+                "the API needs {} to sign in again: {message}",
+                signed.account.username
+            ));
+            let again = sign_in::sign_in(
+                &opts.answering_for(&signed.account, claims),
+                ctx.sign_in_surroundings(&http),
+            )
+            .await?;
+            mfa_answered = true;
+            match list(ctx, &http, &url, &again).await {
+                Ok(l) => (l, again),
+                Err(e) => return Err(refused(e)),
+            }
+        }
+        Err(e) => return Err(refused(e)),
+    };
+    if !args.env {
+        printer.render(&Output::Subscriptions(Box::new(Listing {
+            items: listing.items,
+            incomplete: listing.incomplete,
+            plaintext_file: None,
+        })))?;
+    }
+    let how = match (auto, signed.flow) {
+        (true, _) => {
+            "without a browser: the dev tenant approved it at once (`--auto`), where a real tenant shows its sign-in page"
+        }
+        (false, sign_in::Flow::Browser) => {
+            "in the browser, with authorization code + PKCE; the redirect landed on a loopback port"
+        }
+        (false, sign_in::Flow::DeviceCode) => {
+            "with the device code flow (no browser could be opened here): a code entered on the dev tenant's page"
         }
     };
-    printer.render(&Output::Subscriptions(Box::new(Listing {
-        items: listing.items,
-        incomplete: listing.incomplete,
-        plaintext_file: None,
-    })))?;
+    let mfa = if mfa_answered {
+        " The API asked for MFA (a claims challenge) and the second sign-in answered it."
+    } else {
+        ""
+    };
     printer.info(&format!(
-        "\nWhat just happened:\n  1. Sign-in: {} signed in to the dev tenant (authorization code + PKCE); the redirect landed on a loopback port.\n  2. On-Behalf-Of: the API validated that token and exchanged it for an Azure Resource Manager token for the same user.\n  3. ARM: the API listed every page of GET /subscriptions. For your real tenant: register the two apps and write config.toml (README: \"Using it with a real tenant\"), then `azobo login` and `azobo subscriptions`.",
+        "\nWhat just happened:\n  1. Sign-in: {} signed in to the dev tenant {how}.{mfa}\n  2. On-Behalf-Of: the API validated that token and exchanged it for an Azure Resource Manager token for the same user.\n  3. ARM: the API listed every page of GET /subscriptions. For your real tenant: `azobo setup` registers the two apps and writes the profile (README: \"Using it with a real tenant\"), then `azobo login` and `azobo subscriptions`.",
         signed.account.username
     ));
 
     if args.keep_running {
-        let exports = format!(
-            "export AZOBO_PROFILE=azobo-demo\nexport AZOBO_AUTHORITY={}\nexport AZOBO_TENANT={}\nexport AZOBO_CLIENT_ID={}\nexport AZOBO_API_SCOPE={}\nexport AZOBO_ARM_URL={}\nexport AZOBO_API_URL={api_url}\n",
-            info.base_url, info.tenant_id, info.cli_client_id, info.api_scope, info.arm_url
-        );
+        let exports: String = [
+            ("AZOBO_PROFILE", "azobo-demo"),
+            ("AZOBO_AUTHORITY", info.base_url.as_str()),
+            ("AZOBO_TENANT", info.tenant_id.as_str()),
+            ("AZOBO_CLIENT_ID", info.cli_client_id.as_str()),
+            ("AZOBO_API_SCOPE", info.api_scope.as_str()),
+            ("AZOBO_ARM_URL", info.arm_url.as_str()),
+            ("AZOBO_API_URL", api_url.as_str()),
+        ]
+        .iter()
+        .map(|(k, v)| format!("export {k}={}\n", shell_words::quote(v)))
+        .collect();
         let stop = http_server::shutdown_signal();
-        printer.raw(&exports)?;
-        printer.info("The dev tenant and the API keep running until Ctrl-C. In another shell, set the variables above, then `azobo login` and `azobo subscriptions` (the session goes to profile `azobo-demo`).");
+        // stdout is the table's; the exports go there only when asked, alone, for a file.
+        if args.env {
+            printer.raw(&exports)?;
+        } else {
+            printer.info(&format!("\n{}", exports.trim_end()));
+        }
+        printer.info("The dev tenant and the API keep running until Ctrl-C. In another shell, run the exports above (or `. ./demo.env` after `azobo demo --keep-running --env > demo.env &`), then `azobo login` and `azobo subscriptions`: profile `azobo-demo` is made of these variables alone and needs no config file. Without a browser there: `azobo login --device-code`, and enter the code on the dev tenant's /devicelogin page.");
         stop.await;
     }
     let _ = stop_tx.send(true);
@@ -165,4 +206,39 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
     })
     .await;
     Ok(())
+}
+
+/// One call to the demo API with `signed`'s token.
+async fn list(
+    ctx: &Context<'_>,
+    http: &reqwest::Client,
+    url: &str,
+    signed: &sign_in::SignedIn,
+) -> std::result::Result<api::Listing, api::CallError> {
+    let correlation_id = uuid::Uuid::new_v4().to_string();
+    ctx.printer
+        .while_waiting(
+            "Waiting for the API…",
+            api::subscriptions(
+                http,
+                &api::Call::new(url, &correlation_id),
+                signed.token.access_token().secret(),
+            ),
+        )
+        .await
+}
+
+/// A refused or failed call as the demo's error.
+fn refused(e: api::CallError) -> Error {
+    match e {
+        api::CallError::Fatal(e) => e,
+        api::CallError::Claims { message, .. } => Error::SignInRequired {
+            message: format!("the demo API asks for a new sign-in (MFA): {message}"),
+        }
+        .with_hint("at a terminal, the demo answers it: run `azobo demo` there and sign in again when asked"),
+        api::CallError::Unauthorized(m) => Error::SignInRequired {
+            message: format!("the demo API refused the token: {m}"),
+        }
+        .without_hint(),
+    }
 }

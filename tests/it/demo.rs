@@ -52,7 +52,7 @@ async fn demo_keep_running_prints_working_variables_and_stops_on_sigterm() {
     use std::io::{BufRead as _, BufReader};
     let h = home();
     let mut child = azobo(h.path())
-        .args(["demo", "--keep-running"])
+        .args(["demo", "--keep-running", "--env"])
         .env("CI", "true")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -62,8 +62,11 @@ async fn demo_keep_running_prints_working_variables_and_stops_on_sigterm() {
     let vars = tokio::task::spawn_blocking(move || {
         let mut vars = std::collections::HashMap::new();
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            // `--env`: stdout is a file to source, nothing else (no table).
+            assert!(line.starts_with("export AZOBO_"), "not an export: {line}");
             if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
-                vars.insert(k.to_owned(), v.to_owned());
+                // Shell-quoted where needed.
+                vars.insert(k.to_owned(), v.trim_matches('\'').to_owned());
                 if k == "AZOBO_API_URL" {
                     break;
                 }
@@ -95,6 +98,48 @@ async fn demo_keep_running_prints_working_variables_and_stops_on_sigterm() {
     .await
     .unwrap();
     assert_eq!(meta.status(), 200, "the dev tenant is still up");
+
+    // Following the exports works beside a config file that has never heard of `azobo-demo`,
+    // and the session is found by the next process.
+    let user = home();
+    let cfg = user.path().join(".config/azobo/config.toml");
+    std::fs::create_dir_all(cfg.parent().unwrap()).unwrap();
+    std::fs::write(&cfg, "[profiles.default]\ntenant = \"contoso.com\"\n").unwrap();
+    let python = std::env::var("AZOBO_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let browser = format!(
+        "{python} {}",
+        crate::support::repo_root()
+            .join("tests/support/browser.py")
+            .display()
+    );
+    let run = |args: &[&str]| {
+        let mut cmd = azobo(user.path());
+        cmd.args(args)
+            .env("CI", "true")
+            .env("AZOBO_TOKEN_STORE", "file")
+            .env("AZOBO_BROWSER", &browser);
+        for (k, v) in &vars {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let login = run(&["login"]);
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    let list = run(&["subscriptions", "--json"]);
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let items: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(items.as_array().unwrap().len(), 4, "alice's subscriptions");
+    let status = run(&["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["profile"], "azobo-demo");
     let pid = child.id().to_string();
     assert!(
         std::process::Command::new("kill")

@@ -21,6 +21,7 @@ mod infra;
 mod login;
 mod msal;
 mod obo;
+mod profiles;
 mod readme;
 mod scale_out;
 mod serve_api;
