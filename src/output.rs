@@ -98,6 +98,9 @@ pub struct Printer {
 /// The least a name column is squeezed to before the Tenant ID column is left out.
 const MIN_NAME_WIDTH: usize = 12;
 
+/// The width a terminal that reports none is taken to have.
+const DEFAULT_TABLE_WIDTH: u16 = 80;
+
 /// Narrower than this, a table is not wrapped at all (a terminal reporting 0 columns would get
 /// one character per column otherwise).
 const MIN_TABLE_WIDTH: u16 = 20;
@@ -117,6 +120,15 @@ impl Printer {
                 .and_then(|c| c.trim().parse::<u16>().ok())
                 .filter(|c| *c >= MIN_TABLE_WIDTH),
             query: global.query.clone(),
+        }
+    }
+
+    /// A printer for a terminal `columns` wide (`0`: one that reports no width), for tests.
+    #[cfg(test)]
+    fn at_terminal(format: OutputFormat, columns: u16) -> Self {
+        Self {
+            columns: Some(columns).filter(|c| *c >= MIN_TABLE_WIDTH),
+            ..Self::with(format, true, false)
         }
     }
 
@@ -319,16 +331,16 @@ impl Printer {
             .map_err(|e| Error::failure(format!("encoding JSON: {e}")))
     }
 
-    /// The width tables wrap to: `COLUMNS`, else the terminal's; `None` off a terminal or when
-    /// the terminal reports none (or an absurd one) — the table is then not wrapped at all,
-    /// rather than a column per character.
+    /// The width tables fit at a terminal: `COLUMNS`, else the terminal's, else 80 when it
+    /// reports none (0, or an absurd width) rather than a column per character; `None` off a
+    /// terminal, where nothing is wrapped.
     fn table_width(&self) -> Option<u16> {
         if !self.stdout_tty {
             return None;
         }
         self.columns
-            .or_else(|| Table::new().width())
-            .filter(|w| *w >= MIN_TABLE_WIDTH)
+            .or_else(|| Table::new().width().filter(|w| *w >= MIN_TABLE_WIDTH))
+            .or(Some(DEFAULT_TABLE_WIDTH))
     }
 
     fn table(&self, header: Option<&[&str]>) -> Table {
@@ -564,8 +576,8 @@ impl Printer {
                     t.add_row(row);
                 }
                 t.set_truncation_indicator("…");
-                // GUIDs are copied whole: they never wrap or shrink.
-                for i in [1, 3] {
+                // GUIDs are copied whole and states read whole: only the name gives way.
+                for i in [1, 2, 3] {
                     if let Some(c) = t.column_mut(i) {
                         c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
                     }
@@ -819,5 +831,172 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v["tenant"], "contoso.com");
         assert_eq!(v["sources"]["tenant"], "file");
+    }
+
+    fn listing() -> subscriptions::Listing {
+        let sub = |name: &str, id: &str, state: &str| {
+            serde_json::json!({
+                "id": format!("/subscriptions/{id}"),
+                "subscriptionId": id,
+                "displayName": name,
+                "state": state,
+                "tenantId": "7f0c1e5a-2d3b-4c8e-9a61-0d5e4b3a2f10",
+            })
+        };
+        subscriptions::Listing {
+            items: vec![
+                sub(
+                    "Contoso Production",
+                    "566aa56d-5194-5d6a-8cad-b2e9073de84a",
+                    "Enabled",
+                ),
+                sub(
+                    "A very long subscription name that a narrow terminal cannot show whole",
+                    "5bd08b7f-0852-5db8-9f82-280085d2000d",
+                    "Enabled",
+                ),
+                sub(
+                    "Evil \u{1b}[31mred\u{7}\tname\nsecond line",
+                    "fb8fe347-5f32-5d5d-bf76-dc2963ce5008",
+                    "Warned",
+                ),
+                sub(
+                    "Legacy Billing",
+                    "cb5a54b1-38c6-5a3b-9467-2446dd48ccfc",
+                    "Disabled",
+                ),
+            ],
+            incomplete: false,
+            plaintext_file: None,
+        }
+    }
+
+    #[test]
+    fn subscription_tables_fit_60_80_120_and_unknown_widths() {
+        let guids: Vec<String> = listing()
+            .items
+            .iter()
+            .map(|s| s["subscriptionId"].as_str().unwrap().to_owned())
+            .collect();
+        for columns in [60u16, 80, 120, 0] {
+            let table = Printer::at_terminal(OutputFormat::Table, columns)
+                .subscriptions(&listing())
+                .unwrap();
+            let width = if columns == 0 {
+                80
+            } else {
+                usize::from(columns)
+            };
+            for line in table.lines() {
+                assert!(line.chars().count() <= width, "{columns}: {line}");
+            }
+            // One line per row: nothing wraps, and every GUID is there whole.
+            assert_eq!(table.lines().count(), 4 + 4, "{columns}:\n{table}");
+            for g in &guids {
+                assert!(table.contains(g.as_str()), "{columns}: {g} cut:\n{table}");
+            }
+            assert!(!table.contains('\u{1b}') && !table.contains('\u{7}'));
+            insta::assert_snapshot!(format!("subscriptions_table_{columns}"), table);
+        }
+    }
+
+    #[test]
+    fn subscription_tsv_keeps_one_record_per_line() {
+        let tsv = Printer::with(OutputFormat::Tsv, false, false)
+            .subscriptions(&listing())
+            .unwrap();
+        assert_eq!(tsv.lines().count(), 4);
+        for line in tsv.lines() {
+            assert_eq!(line.split('\t').count(), 4, "{line:?}");
+        }
+        insta::assert_snapshot!(tsv);
+    }
+
+    #[test]
+    fn every_json_shape_is_camel_case() {
+        fn keys(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(o) => o.iter().for_each(|(k, x)| {
+                    out.push(k.clone());
+                    keys(x, out);
+                }),
+                Value::Array(a) => a.iter().for_each(|x| keys(x, out)),
+                _ => {}
+            }
+        }
+        let account = crate::store::Account {
+            name: "Alice Smith".into(),
+            username: "alice@contoso.example".into(),
+            oid: "97ebc25a-1270-587a-9bf9-758cf364faa1".into(),
+            tenant_id: "7f0c1e5a-2d3b-4c8e-9a61-0d5e4b3a2f10".into(),
+        };
+        let storage = crate::store::Storage::Keyring(crate::store::Backend::SecretService);
+        let status = status::Status {
+            profile: "default".into(),
+            account: Some(account.clone()),
+            authority: "https://login.microsoftonline.com".into(),
+            tenant: "organizations".into(),
+            api_scope: Some("api://9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b/access_as_user".into()),
+            api_url: "https://obo-api.contoso.com/".into(),
+            token_expires_on: Some(1_800_000_000),
+            refreshable: true,
+            storage: Some(storage),
+            survives_reboot: true,
+            env_token: false,
+            plaintext_file: None,
+            signed_out: None,
+        };
+        let signed_out = status::Status {
+            account: None,
+            token_expires_on: None,
+            storage: None,
+            refreshable: false,
+            signed_out: Some("not signed in".into()),
+            ..status.clone()
+        };
+        let login = login::Outcome {
+            profile: "default".into(),
+            account,
+            storage,
+            survives_reboot: true,
+            plaintext_file: None,
+        };
+        let token = token::TokenView {
+            access_token: "eyJ0eXAi.redacted.sig".into(),
+            expires_on_rfc3339: Some(rfc3339(1_800_000_000)),
+            expires_on: Some(1_800_000_000),
+            token_type: "Bearer",
+            scope: "api://9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b/access_as_user".into(),
+            plaintext_file: None,
+        };
+        let logout = vec![logout::Removed {
+            profile: "default".into(),
+            removed: vec!["the token cache".into()],
+            problems: vec![],
+        }];
+        let shapes: Vec<(&str, Value)> = vec![
+            ("status", serde_json::to_value(&status).unwrap()),
+            (
+                "status_signed_out",
+                serde_json::to_value(&signed_out).unwrap(),
+            ),
+            ("login", serde_json::to_value(&login).unwrap()),
+            ("token", serde_json::to_value(&token).unwrap()),
+            ("logout", serde_json::to_value(&logout).unwrap()),
+            ("config_show", serde_json::to_value(profile()).unwrap()),
+        ];
+        for (name, v) in shapes {
+            let mut all = Vec::new();
+            keys(&v, &mut all);
+            for k in all {
+                assert!(
+                    !k.contains('_')
+                        && !k.contains('-')
+                        && k.chars().next().is_some_and(char::is_lowercase),
+                    "{name}: `{k}` is not camelCase"
+                );
+            }
+            insta::assert_json_snapshot!(format!("json_{name}"), v);
+        }
     }
 }
