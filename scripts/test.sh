@@ -10,7 +10,8 @@ command -v cargo >/dev/null || { echo "error: cargo not found; install a Rust to
 
 # Debian packages: Python with venv for MSAL (the dev tenant's independent judge); real secret
 # stores: gnome-keyring on a private D-Bus session, and keyutils for the kernel keyring; and
-# serve-api's scale-out: redis-server (the shared token cache) and nginx (the load balancer).
+# serve-api's scale-out: redis-server (the shared token cache) and nginx (the load balancer);
+# a real browser for the sign-in pages: headless Chromium, driven by chromedriver.
 # The tests start each on its own loopback port; the packages' own services are not used.
 need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
@@ -20,6 +21,8 @@ command -v dbus-run-session >/dev/null || need_apt+=(dbus dbus-daemon)
 command -v keyctl >/dev/null || need_apt+=(keyutils)
 [ -x /usr/bin/redis-server ] || need_apt+=(redis-server)
 [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

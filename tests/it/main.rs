@@ -4,6 +4,7 @@
 
 mod arm;
 mod authorize;
+mod browser;
 mod claims;
 mod cli;
 mod container;
