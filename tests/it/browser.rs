@@ -329,12 +329,17 @@ impl Handoff {
 
     /// The first URL azobo handed over.
     async fn url(&self) -> String {
+        self.nth_url(0).await
+    }
+
+    /// The `n`th URL azobo handed over (0-based): a second sign-in opens the browser again.
+    async fn nth_url(&self, n: usize) -> String {
         let urls = self.dir.path().join("urls");
         let deadline = Instant::now() + STEP;
         loop {
             if let Some(u) = std::fs::read_to_string(&urls)
                 .ok()
-                .and_then(|s| s.lines().next().map(str::to_owned))
+                .and_then(|s| s.lines().nth(n).map(str::to_owned))
             {
                 return u;
             }
@@ -643,5 +648,68 @@ async fn demo_in_chromium_signs_the_picked_user_in_and_prints_the_table() {
         std::fs::read_dir(h.path()).unwrap().next().is_none(),
         "the demo wrote to the user's home"
     );
+    chrome.quit().await;
+}
+
+/// dave has MFA: the API answers his first token with a claims challenge, and the demo, at a
+/// terminal, answers it with a second sign-in in the browser, as `azobo subscriptions` does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_answers_daves_mfa_with_a_second_sign_in() {
+    let Some(chrome) = Chromium::start().await else {
+        return;
+    };
+    let h = home();
+    let handoff = Handoff::new();
+    let base = azobo(h.path());
+    let mut cmd = std::process::Command::new("script");
+    cmd.args([
+        "-qec",
+        &format!("{} demo", shell_words::quote(bin())),
+        "/dev/null",
+    ])
+    .stdin(Stdio::null());
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.env("BROWSER", &handoff.command)
+        .env("COLUMNS", "100")
+        .env_remove("CI");
+    let demo = spawn(cmd);
+    chrome.goto(&handoff.url().await).await;
+    chrome
+        .click("button[name=username][value='dave@contoso.example']")
+        .await;
+    chrome.wait_for_title("Signed in to azobo").await;
+    // The second sign-in carries the API's claims and dave as the hint.
+    let again = handoff.nth_url(1).await;
+    assert!(again.contains("claims="), "{again}");
+    assert!(again.contains("login_hint=dave"), "{again}");
+    chrome.goto(&again).await;
+    chrome
+        .click("button[name=username][value='dave@contoso.example']")
+        .await;
+    chrome.wait_for_title("Signed in to azobo").await;
+
+    let run = finish(demo).await;
+    let screen = as_shown(&run.stdout);
+    assert_eq!(run.code, Some(0), "{screen}");
+    assert!(
+        screen.contains("the API needs dave@contoso.example to sign in again"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(
+            "The API asked for MFA (a claims challenge) and the second sign-in answered it"
+        ),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("in the browser, with authorization code + PKCE"),
+        "the story is the browser's: {screen}"
+    );
+    assert!(screen.contains("1 subscription"), "{screen}");
     chrome.quit().await;
 }
