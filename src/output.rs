@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{GlobalArgs, OutputFormat};
-use crate::commands::{login, logout, setup, status, subscriptions, token};
+use crate::commands::{login, logout, setup, status, subscriptions, token, version};
 use crate::config::{Env, Profile};
 use crate::env_vars;
 use crate::error::{Error, Result};
@@ -38,6 +38,10 @@ pub enum Output {
     Subscriptions(Box<subscriptions::Listing>),
     /// `azobo setup`.
     Setup(Box<setup::Report>),
+    /// `azobo version`.
+    Version(version::VersionInfo),
+    /// Files a command wrote (`azobo man --dir`).
+    Files(Vec<PathBuf>),
 }
 
 /// `text` with what could drive a terminal taken out: control characters other than newline
@@ -144,6 +148,11 @@ impl Printer {
             Output::Status(s) => self.status(s)?,
             Output::Subscriptions(l) => self.subscriptions(l)?,
             Output::Setup(r) => self.setup(r)?,
+            Output::Version(v) => self.version(v)?,
+            Output::Files(files) => match self.format {
+                OutputFormat::Json => self.json(files)?,
+                _ => files.iter().map(|f| format!("{}\n", f.display())).collect(),
+            },
             Output::Token(t) => {
                 self.warn_plaintext(t.plaintext_file.as_deref());
                 match self.format {
@@ -555,6 +564,24 @@ impl Printer {
                 let mut t = self.table(None);
                 for (k, v) in rows {
                     t.add_row(vec![k.to_owned(), v]);
+                }
+                format!("{t}\n")
+            }
+        })
+    }
+
+    fn version(&self, v: &version::VersionInfo) -> Result<String> {
+        Ok(match self.format {
+            OutputFormat::Json => self.json(v)?,
+            OutputFormat::Tsv => v
+                .rows()
+                .iter()
+                .map(|(k, v)| format!("{k}\t{v}\n"))
+                .collect(),
+            OutputFormat::Table => {
+                let mut t = self.table(Some(&["Key", "Value"]));
+                for (k, v) in v.rows() {
+                    t.add_row(vec![k, v]);
                 }
                 format!("{t}\n")
             }
