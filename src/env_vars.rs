@@ -73,3 +73,229 @@ pub const PROXY_VARIABLES: [[&str; 2]; 4] = [
 
 /// Microsoft Graph's base URL for `azobo setup` (the cloud's by default).
 pub const AZOBO_GRAPH_URL: &str = "AZOBO_GRAPH_URL";
+
+/// serve-api's client secret (never a flag, so it stays out of `ps`).
+pub const AZOBO_API_CLIENT_SECRET: &str = "AZOBO_API_CLIENT_SECRET";
+/// serve-api's shared-cache keys, base64, comma-separated (never a flag).
+pub const AZOBO_API_CACHE_KEY: &str = "AZOBO_API_CACHE_KEY";
+/// A federated token file (workload identity) serve-api presents instead of a secret.
+pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
+
+/// Who reads a variable, so each man page lists the ones that matter to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// The commands a user types (`login`, `subscriptions`, …).
+    Client,
+    /// `serve-api`.
+    Server,
+    /// Both.
+    Both,
+}
+
+/// A variable as the man pages' ENVIRONMENT section describes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Documented {
+    /// The name (for the proxies, both spellings).
+    pub name: &'static str,
+    /// Who reads it.
+    pub reader: Reader,
+    /// What it does, one or two sentences.
+    pub meaning: &'static str,
+}
+
+/// Every variable azobo reads, except serve-api's `AZOBO_API_*` twins of its flags (the man page
+/// documents those from the flags themselves). A test holds this list to the constants above.
+pub const DOCUMENTED: &[Documented] = &[
+    doc(
+        AZOBO_CONFIG,
+        Reader::Both,
+        "The configuration file to read, as --config.",
+    ),
+    doc(
+        AZOBO_PROFILE,
+        Reader::Client,
+        "The profile to use, as --profile (default: default).",
+    ),
+    doc(
+        AZOBO_CLOUD,
+        Reader::Client,
+        "Overrides the profile's cloud: AzureCloud, AzureUSGovernment or AzureChinaCloud.",
+    ),
+    doc(
+        AZOBO_AUTHORITY,
+        Reader::Client,
+        "Overrides the profile's authority (the identity platform's base URL).",
+    ),
+    doc(
+        AZOBO_ARM_URL,
+        Reader::Client,
+        "Overrides the profile's arm_url (Azure Resource Manager's base URL).",
+    ),
+    doc(
+        AZOBO_TENANT,
+        Reader::Client,
+        "Overrides the profile's tenant (GUID, verified domain, organizations or common).",
+    ),
+    doc(
+        AZOBO_CLIENT_ID,
+        Reader::Client,
+        "Overrides the profile's client_id (the CLI app registration).",
+    ),
+    doc(
+        AZOBO_API_SCOPE,
+        Reader::Client,
+        "Overrides the profile's api_scope (the API's delegated scope).",
+    ),
+    doc(
+        AZOBO_API_URL,
+        Reader::Client,
+        "Overrides the profile's api_url (where the protected API listens).",
+    ),
+    doc(
+        AZOBO_TOKEN,
+        Reader::Client,
+        "An API bearer token to use instead of a session (CI): no keyring, no refresh, no browser; login and logout refuse while it is set.",
+    ),
+    doc(
+        AZOBO_TOKEN_STORE,
+        Reader::Client,
+        "keyring (default) or file: a plaintext file (mode 0600), warned about on every use, as --insecure-storage.",
+    ),
+    doc(
+        AZOBO_KEYRING,
+        Reader::Client,
+        "Which OS keyring holds the session key: auto (default), secret-service or keyutils (Linux).",
+    ),
+    doc(
+        AZOBO_BROWSER,
+        Reader::Client,
+        "A command that opens a URL (the URL is its last argument); honoured even in non-interactive runs.",
+    ),
+    doc(
+        BROWSER,
+        Reader::Client,
+        "The conventional browser command, honoured in interactive runs (AZOBO_BROWSER wins).",
+    ),
+    doc(
+        AZOBO_GRAPH_URL,
+        Reader::Client,
+        "Microsoft Graph's base URL for azobo setup (the cloud's by default).",
+    ),
+    doc(
+        AZOBO_LOG,
+        Reader::Both,
+        "The log filter for diagnostics on stderr (tracing's EnvFilter syntax, e.g. azobo=debug); wins over -v and -q.",
+    ),
+    doc(
+        AZOBO_API_CLIENT_SECRET,
+        Reader::Server,
+        "The API app's client secret (or use --client-secret-file, a certificate, or a federated token).",
+    ),
+    doc(
+        AZOBO_API_CACHE_KEY,
+        Reader::Server,
+        "The shared token cache's keys, base64, comma-separated: the first encrypts, the others only decrypt (or --cache-key-file).",
+    ),
+    doc(
+        AZURE_FEDERATED_TOKEN_FILE,
+        Reader::Server,
+        "A federated token file (workload identity) the API presents as its credential instead of a secret.",
+    ),
+    doc(
+        CI,
+        Reader::Client,
+        "Set by CI systems (anything but false or 0): the run is not interactive, and azobo never waits for a person.",
+    ),
+    doc(NO_COLOR, Reader::Both, "Set to anything: no colour."),
+    doc(CLICOLOR, Reader::Client, "0: no colour."),
+    doc(
+        CLICOLOR_FORCE,
+        Reader::Client,
+        "Anything but 0: colour even when stdout is not a terminal (wins over NO_COLOR).",
+    ),
+    doc(TERM, Reader::Client, "dumb: no colour."),
+    doc(
+        COLUMNS,
+        Reader::Client,
+        "The width tables wrap to (over what the terminal reports).",
+    ),
+    doc(
+        SSL_CERT_FILE,
+        Reader::Both,
+        "A PEM bundle of extra trusted root certificates, added to the system store.",
+    ),
+    doc(
+        "HTTPS_PROXY, https_proxy",
+        Reader::Both,
+        "The proxy for https:// URLs.",
+    ),
+    doc(
+        "HTTP_PROXY, http_proxy",
+        Reader::Both,
+        "The proxy for http:// URLs.",
+    ),
+    doc(
+        "ALL_PROXY, all_proxy",
+        Reader::Both,
+        "The proxy for both, when the specific one is unset.",
+    ),
+    doc(
+        "NO_PROXY, no_proxy",
+        Reader::Both,
+        "Hosts reached directly; loopback is always reached directly, whatever the proxy variables say.",
+    ),
+    doc(
+        "DISPLAY, WAYLAND_DISPLAY",
+        Reader::Client,
+        "With neither set on Linux there is no browser to open: login switches to the device code flow.",
+    ),
+    doc(
+        "SSH_CONNECTION, SSH_TTY",
+        Reader::Client,
+        "Over SSH without a display there is no browser to open: login switches to the device code flow.",
+    ),
+    doc(
+        "WSL_DISTRO_NAME",
+        Reader::Client,
+        "Under WSL the URL is opened in Windows (wslview or PowerShell).",
+    ),
+];
+
+const fn doc(name: &'static str, reader: Reader, meaning: &'static str) -> Documented {
+    Documented {
+        name,
+        reader,
+        meaning,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every variable named by a constant in this file is in the man pages' list.
+    #[test]
+    fn every_declared_variable_is_documented() {
+        let source = include_str!("env_vars.rs");
+        let documented: Vec<&str> = super::DOCUMENTED
+            .iter()
+            .flat_map(|d| d.name.split(", "))
+            .collect();
+        let mut checked = 0;
+        for line in source.lines() {
+            let Some(rest) = line.strip_prefix("pub const ") else {
+                continue;
+            };
+            let Some((_, value)) = rest.split_once(": &str = \"") else {
+                continue;
+            };
+            let name = value.trim_end_matches("\";");
+            checked += 1;
+            assert!(documented.contains(&name), "{name} is not in DOCUMENTED");
+        }
+        assert!(checked > 20, "{checked}");
+        for pair in super::PROXY_VARIABLES {
+            for name in pair {
+                assert!(documented.contains(&name), "{name}");
+            }
+        }
+    }
+}

@@ -52,6 +52,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Config(_) => "config",
         Command::Completions(_) => "completions",
         Command::Man(_) => "man",
+        Command::Version(_) => "version",
     }
 }
 
@@ -64,7 +65,8 @@ async fn run_command(cli: Cli, env: &Env, printer: &Printer) -> Result<()> {
     let ctx = context::Context::new(env, printer, g);
     let out = match &cli.command {
         Command::Completions(args) => Output::Text(commands::completions::completions(args.shell)?),
-        Command::Man(_) => Output::Text(commands::completions::man()?),
+        Command::Man(args) => commands::man::run(args)?,
+        Command::Version(_) => Output::Version(commands::version::info()),
         Command::Demo(args) => {
             commands::demo::run(args, &ctx).await?;
             Output::Nothing

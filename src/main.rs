@@ -10,6 +10,8 @@ use azobo::error::Error;
 use azobo::output::Printer;
 
 fn main() -> ExitCode {
+    // `COMPLETE=bash azobo -- azobo --profile <TAB>`: the shell asks for candidates; answer and exit.
+    clap_complete::CompleteEnv::with_factory(azobo::cli::command).complete();
     // The store's cross-process check re-runs this binary; it is no user command.
     if std::env::args_os()
         .nth(1)
@@ -17,7 +19,7 @@ fn main() -> ExitCode {
     {
         return check_store();
     }
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let env = Env::from_process();
     let server = match &cli.command {
         azobo::cli::Command::ServeApi(a) => {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{GlobalArgs, OutputFormat};
-use crate::commands::{login, logout, setup, status, subscriptions, token};
+use crate::commands::{login, logout, setup, status, subscriptions, token, version};
 use crate::config::{Env, Profile};
 use crate::env_vars;
 use crate::error::{Error, Result};
@@ -38,6 +38,10 @@ pub enum Output {
     Subscriptions(Box<subscriptions::Listing>),
     /// `azobo setup`.
     Setup(Box<setup::Report>),
+    /// `azobo version`.
+    Version(version::VersionInfo),
+    /// Files a command wrote (`azobo man --dir`).
+    Files(Vec<PathBuf>),
 }
 
 /// `text` with what could drive a terminal taken out: control characters other than newline
@@ -160,6 +164,11 @@ impl Printer {
             Output::Status(s) => self.status(s)?,
             Output::Subscriptions(l) => self.subscriptions(l)?,
             Output::Setup(r) => self.setup(r)?,
+            Output::Version(v) => self.version(v)?,
+            Output::Files(files) => match self.format {
+                OutputFormat::Json => self.json(files)?,
+                _ => files.iter().map(|f| format!("{}\n", f.display())).collect(),
+            },
             Output::Token(t) => {
                 self.warn_plaintext(t.plaintext_file.as_deref());
                 match self.structured(t.as_ref())? {
@@ -645,6 +654,26 @@ impl Printer {
             return Ok(text);
         }
         Ok(self.key_values(rows))
+    }
+
+    fn version(&self, v: &version::VersionInfo) -> Result<String> {
+        if let Some(text) = self.structured(v)? {
+            return Ok(text);
+        }
+        Ok(match self.format {
+            OutputFormat::Tsv => v
+                .rows()
+                .iter()
+                .map(|(k, v)| format!("{k}\t{v}\n"))
+                .collect(),
+            _ => {
+                let mut t = self.table(Some(&["Key", "Value"]));
+                for (k, v) in v.rows() {
+                    t.add_row(vec![k, v]);
+                }
+                format!("{t}\n")
+            }
+        })
     }
 
     fn profile(&self, p: &Profile) -> Result<String> {

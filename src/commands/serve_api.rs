@@ -33,10 +33,10 @@ Examples:
   azobo serve-api --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --client-certificate api.pem
   azobo serve-api --tenant organizations --allowed-tenants '*' --log-format json")]
 pub struct Args {
-    /// Address to listen on
+    /// Address to listen on [default: 127.0.0.1:5000]
     #[arg(long, env = "AZOBO_API_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
-    /// National cloud: AzureCloud, AzureUSGovernment, AzureChinaCloud
+    /// National cloud: AzureCloud, AzureUSGovernment, AzureChinaCloud [default: AzureCloud]
     #[arg(long, env = "AZOBO_API_CLOUD", value_name = "CLOUD")]
     pub cloud: Option<String>,
     /// Identity platform base URL (overrides the cloud's)
@@ -153,15 +153,21 @@ pub async fn run(
         arm_api_version: args.arm_api_version.clone(),
         jwks_refetch_floor: args.jwks_refetch_floor,
         arm_scope: args.arm_scope.clone(),
-        client_secret: env.get("AZOBO_API_CLIENT_SECRET").map(str::to_owned),
+        client_secret: env
+            .get(crate::env_vars::AZOBO_API_CLIENT_SECRET)
+            .map(str::to_owned),
         client_secret_file: args.client_secret_file.clone(),
         client_certificate: args.client_certificate.clone(),
         client_certificate_key: args.client_certificate_key.clone(),
-        federated_token_file: env.get("AZURE_FEDERATED_TOKEN_FILE").map(PathBuf::from),
+        federated_token_file: env
+            .get(crate::env_vars::AZURE_FEDERATED_TOKEN_FILE)
+            .map(PathBuf::from),
         tls_cert: args.tls_cert.clone(),
         tls_key: args.tls_key.clone(),
         token_cache: args.token_cache.clone(),
-        cache_key: env.get("AZOBO_API_CACHE_KEY").map(str::to_owned),
+        cache_key: env
+            .get(crate::env_vars::AZOBO_API_CACHE_KEY)
+            .map(str::to_owned),
         cache_key_file: args.cache_key_file.clone(),
     };
     let mut settings = resolve(given, file)?;

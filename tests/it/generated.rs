@@ -1,4 +1,4 @@
-//! The checked-in completions and man page are what the binary generates, and every command's
+//! The checked-in completions and man pages are what the binary generates, and every command's
 //! help has examples.
 
 use crate::support::{azobo, home, repo_root};
@@ -31,14 +31,52 @@ fn checked_in_completions_are_current() {
     }
 }
 
+/// `man/` holds exactly the pages `azobo man --dir` writes, each as written: a stale page, a
+/// missing one, or one for a command that is gone fails.
 #[test]
-fn checked_in_man_page_is_current() {
-    let on_disk = std::fs::read_to_string(repo_root().join("man/azobo.1")).unwrap();
-    assert!(
-        on_disk == generated(&["man"]),
-        "man/azobo.1 is stale: run scripts/generate.sh"
+fn checked_in_man_pages_are_current() {
+    let h = home();
+    let fresh = h.path().join("man");
+    let listed = generated(&["man", "--dir", fresh.to_str().unwrap()]);
+    let names = |dir: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".1"))
+            .collect();
+        v.sort();
+        v
+    };
+    let expected = names(&fresh);
+    assert_eq!(
+        listed.lines().count(),
+        expected.len(),
+        "`man --dir` lists what it wrote: {listed}"
     );
-    assert!(on_disk.contains(".SH NAME") && on_disk.contains("subscriptions"));
+    assert!(expected.len() > 12, "{expected:?}");
+    assert_eq!(
+        names(&repo_root().join("man")),
+        expected,
+        "man/ has other pages than azobo writes: run scripts/generate.sh"
+    );
+    for name in &expected {
+        let on_disk = std::fs::read_to_string(repo_root().join("man").join(name)).unwrap();
+        assert!(
+            on_disk == std::fs::read_to_string(fresh.join(name)).unwrap(),
+            "man/{name} is stale: run scripts/generate.sh"
+        );
+    }
+    // `azobo man` prints the top page, `azobo man config show` a nested one, as written.
+    let top = std::fs::read_to_string(fresh.join("azobo.1")).unwrap();
+    assert_eq!(generated(&["man"]), top);
+    assert!(top.contains(".SH NAME") && top.contains("azobo\\-subscriptions"));
+    assert_eq!(
+        generated(&["man", "config", "show"]),
+        std::fs::read_to_string(fresh.join("azobo-config-show.1")).unwrap()
+    );
+    let out = azobo(h.path()).args(["man", "no-such"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("azobo-login(1)"));
 }
 
 #[test]
@@ -55,6 +93,7 @@ fn every_command_has_examples_and_top_level_help_fits_a_screen() {
         "config",
         "completions",
         "man",
+        "version",
     ] {
         let help = generated(&["help", cmd]);
         assert!(

@@ -14,6 +14,7 @@ mod device_code;
 mod discovery;
 mod generated;
 mod graph;
+mod help;
 mod http_client;
 // Shared with the benchmarks, which use parts the tests do not.
 #[allow(dead_code)]
