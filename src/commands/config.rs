@@ -17,8 +17,8 @@ use crate::output::{Output, Printer};
 Examples:
   azobo config show
   azobo --profile work config show --json
-  azobo --profile work config init --tenant contoso.com --client-id <CLI app id> --api-scope api://<API app id>/access_as_user
-  azobo dev-tenant > tenant.json &  azobo --profile dev config init --from-dev-tenant tenant.json
+  azobo --profile work config init --tenant contoso.com --client-id ID --api-scope SCOPE
+  azobo --profile dev config init --from-dev-tenant tenant.json   # azobo dev-tenant's line
   azobo config set api_url https://obo-api.contoso.com
   azobo config unset api_url
   azobo config path")]
