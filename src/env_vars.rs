@@ -187,6 +187,11 @@ pub const DOCUMENTED: &[Documented] = &[
         "The log filter for diagnostics on stderr (tracing's EnvFilter syntax, e.g. azobo=debug); wins over -v and -q.",
     ),
     doc(
+        AZOBO_DEBUG,
+        Reader::Client,
+        "api (or 1, true, all) writes a stderr line per HTTP call, as --debug: method, URL without query values, status, time, correlation id.",
+    ),
+    doc(
         AZOBO_API_CLIENT_SECRET,
         Reader::Server,
         "The API app's client secret (or use --client-secret-file, a certificate, or a federated token).",
