@@ -211,3 +211,30 @@ fn version_reports_commit_target_and_build_date() {
         format!("azobo {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// Every command's help, as a user reads it: a change to any flag or text shows up in review.
+#[test]
+fn every_command_help_is_snapshotted() {
+    let h = home();
+    for cmd in [
+        &["demo"][..],
+        &["setup"],
+        &["subscriptions"],
+        &["status"],
+        &["token"],
+        &["logout"],
+        &["dev-tenant"],
+        &["config"],
+        &["config", "init"],
+        &["config", "set"],
+        &["completions"],
+        &["man"],
+        &["version"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let text = help(h.path(), &args);
+        assert!(text.contains("Inherited flags:"), "{cmd:?}: {text}");
+        insta::assert_snapshot!(format!("help_{}", cmd.join("_").replace('-', "_")), text);
+    }
+}
