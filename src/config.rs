@@ -687,15 +687,7 @@ pub fn resolve(
     };
 
     let mut sources = r.sources;
-    for key in [
-        "cloud",
-        "authority",
-        "arm_url",
-        "tenant",
-        "client_id",
-        "api_scope",
-        "api_url",
-    ] {
+    for key in PROFILE_KEYS {
         sources.entry(key).or_insert(Source::Default);
     }
 

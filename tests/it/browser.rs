@@ -591,15 +591,10 @@ bold: document.getElementsByTagName('b').length, text: document.querySelector('p
     chrome.quit().await;
 }
 
-#[tokio::test]
-async fn demo_in_chromium_signs_the_picked_user_in_and_prints_the_table() {
-    let Some(chrome) = Chromium::start().await else {
-        return;
-    };
-    let h = home();
-    let handoff = Handoff::new();
-    // At a terminal (under `script`) and without CI, the demo opens a browser on the picker.
-    let base = azobo(h.path());
+/// `azobo demo` at a terminal (under `script`) and without CI: it opens a browser on the
+/// picker, through `handoff`.
+fn demo_at_terminal(home: &Path, handoff: &Handoff) -> tokio::process::Child {
+    let base = azobo(home);
     let mut cmd = std::process::Command::new("script");
     cmd.args([
         "-qec",
@@ -616,7 +611,17 @@ async fn demo_in_chromium_signs_the_picked_user_in_and_prints_the_table() {
     cmd.env("BROWSER", &handoff.command)
         .env("COLUMNS", "100")
         .env_remove("CI");
-    let demo = spawn(cmd);
+    spawn(cmd)
+}
+
+#[tokio::test]
+async fn demo_in_chromium_signs_the_picked_user_in_and_prints_the_table() {
+    let Some(chrome) = Chromium::start().await else {
+        return;
+    };
+    let h = home();
+    let handoff = Handoff::new();
+    let demo = demo_at_terminal(h.path(), &handoff);
     chrome.goto(&handoff.url().await).await;
     assert_eq!(chrome.text("h1").await, "Pick an account");
     chrome
@@ -660,24 +665,7 @@ async fn demo_answers_daves_mfa_with_a_second_sign_in() {
     };
     let h = home();
     let handoff = Handoff::new();
-    let base = azobo(h.path());
-    let mut cmd = std::process::Command::new("script");
-    cmd.args([
-        "-qec",
-        &format!("{} demo", shell_words::quote(bin())),
-        "/dev/null",
-    ])
-    .stdin(Stdio::null());
-    for (k, v) in base.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
-    cmd.env("BROWSER", &handoff.command)
-        .env("COLUMNS", "100")
-        .env_remove("CI");
-    let demo = spawn(cmd);
+    let demo = demo_at_terminal(h.path(), &handoff);
     chrome.goto(&handoff.url().await).await;
     chrome
         .click("button[name=username][value='dave@contoso.example']")
