@@ -1003,6 +1003,12 @@ async fn a_silent_api_is_given_up_on_after_api_timeout() {
     assert!(r.stderr.contains("--api-timeout"), "{}", r.stderr);
     sh.run(&["subscriptions", "--api-timeout", "0"])
         .assert_fails(2, "--api-timeout");
+    // At a terminal, a wait past the first second shows a spinner (on stderr, cleared after).
+    let (code, screen) =
+        crate::support::at_terminal(&sh, &["subscriptions", "--api-timeout", "3"], &[]);
+    assert_eq!(code, Some(5), "{screen}");
+    assert!(screen.contains("Waiting for the API…"), "{screen}");
+    assert!(screen.contains("did not answer within 3 s"), "{screen}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
