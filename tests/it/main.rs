@@ -6,6 +6,7 @@ mod arm;
 mod authorize;
 mod claims;
 mod cli;
+mod consent;
 mod container;
 mod control;
 mod demo;
@@ -18,6 +19,7 @@ mod http_client;
 #[allow(dead_code)]
 #[path = "../shared/infra.rs"]
 mod infra;
+mod interop;
 mod login;
 mod msal;
 mod obo;
