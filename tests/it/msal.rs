@@ -109,7 +109,7 @@ async fn azure_identity_the_arm_sdk_and_msal_instance_discovery_accept_the_dev_t
             .lines()
             .last()
             .unwrap_or_default()
-            .contains("7 passed, 0 failed"),
+            .contains("8 passed, 0 failed"),
         "{stdout}"
     );
 }

@@ -117,6 +117,15 @@ def _():
     assert silent and silent["access_token"] == result["access_token"], silent
 
 
+@check("the README's MSAL recipe: client credentials with instance_discovery=<dev tenant>")
+def _():
+    app = msal.ConfidentialClientApplication(
+        INFO["api_client_id"], client_credential=INFO["api_client_secret"], authority=AUTHORITY,
+        instance_discovery=BASE + "/common/discovery/instance")
+    result = app.acquire_token_for_client(["https://management.azure.com/.default"])
+    assert result.get("token_type") == "Bearer", result
+
+
 @check("MSAL with instance_discovery=<dev tenant> refuses an authority on another host (invalid_instance)")
 def _():
     port = urllib.parse.urlparse(BASE).port
@@ -177,7 +186,7 @@ def _():
     user = sign_in(public, "bob", [INFO["api_scope"]])
     assert "access_token" in user, user
     cred = OnBehalfOfCredential(TENANT, INFO["api_client_id"], client_secret=INFO["api_client_secret"],
-                                user_assertion=user["access_token"], transport=DiscoveryAtTheDevTenant())
+                                user_assertion=user["access_token"], disable_instance_discovery=True)
     token = cred.get_token(ARM_DEFAULT)
     c = claims_of(token.token)
     assert c["oid"] == USERS["bob"]["oid"] and c["appid"] == INFO["api_client_id"], c
