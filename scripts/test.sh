@@ -30,13 +30,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq "${need_apt[@]}"
 fi
 
-log "MSAL for Python in .venv"
+log "MSAL for Python, azure-identity and the ARM SDK in .venv"
 if ! .venv/bin/python -c 'import sys' 2>/dev/null; then
   rm -rf .venv
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/msal/requirements.txt
-.venv/bin/python -c 'import msal; print("msal", msal.__version__)'
+.venv/bin/python -c 'import msal, azure.identity, azure.mgmt.subscription; print("msal", msal.__version__, "azure-identity", azure.identity.__version__)'
 export AZOBO_TEST_PYTHON="$PWD/.venv/bin/python"
 
 log "cargo fmt --check"

@@ -1,6 +1,6 @@
 //! `/authorize`: validation in Entra's order (tenant, client, redirect URI — shown as a page —
-//! then everything else, sent back to the redirect URI), the sign-in page, auto-approve, and
-//! the device-code sign-in page.
+//! then everything else, sent back to the redirect URI), the sign-in page, the consent step for
+//! permissions nobody granted yet, auto-approve, and the device-code sign-in page.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use url::Url;
 
+use super::consent;
 use super::errors::AadError;
 use super::scopes;
 use super::tokens::{grant_key, random_token};
@@ -288,6 +289,89 @@ fn approve(tenant: &Tenant, v: &Valid, p: &Params, username: &str) -> Response {
     redirect_with(v, &pairs)
 }
 
+/// What `username` has not yet granted the client for this request: (resource app, permissions).
+fn consent_needed(tenant: &Tenant, p: &Params, username: &str) -> Option<(String, Vec<String>)> {
+    let dir = tenant.dir();
+    let oid = dir.user(username)?.oid.to_string();
+    let client = p.get("client_id")?.to_ascii_lowercase();
+    let mut scopes = scopes::parse(&dir, p.get("scope")?).ok()?;
+    let missing = consent::missing(&dir, &client, &mut scopes, &oid);
+    (!missing.is_empty()).then(|| (consent::resource_app_id(scopes.resource), missing))
+}
+
+/// Records the user's consent, then signs them in.
+fn consent_and_approve(
+    tenant: &Tenant,
+    v: &Valid,
+    p: &Params,
+    username: &str,
+    needed: Option<(String, Vec<String>)>,
+) -> Response {
+    if let Some((resource_app, permissions)) = needed {
+        let mut dir = tenant.dir_mut();
+        let oid = dir.user(username).map(|u| u.oid);
+        let client = p.get("client_id").cloned().unwrap_or_default();
+        consent::grant(&mut dir, &client, &resource_app, &permissions, oid);
+    }
+    approve(tenant, v, p, username)
+}
+
+/// The consent step: what the app asks for, Accept or Cancel.
+fn consent_page(
+    tenant: &Tenant,
+    t: &str,
+    p: &Params,
+    username: &str,
+    needed: &(String, Vec<String>),
+) -> Response {
+    let hidden: String = p
+        .iter()
+        .filter(|(k, _)| k.as_str() != "action" && k.as_str() != "consent")
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                attr(k),
+                attr(v)
+            )
+        })
+        .collect();
+    let dir = tenant.dir();
+    let client = p.get("client_id").map_or("", String::as_str);
+    let app = dir
+        .app(client)
+        .map_or_else(|| client.to_owned(), |a| a.display_name.clone());
+    let resource = dir
+        .service_principal_of(&needed.0)
+        .map_or_else(|| needed.0.clone(), |sp| sp.display_name.clone());
+    let items: String = needed
+        .1
+        .iter()
+        .map(|perm| {
+            format!(
+                "<li><strong>{}</strong> · {}</li>",
+                text(perm),
+                text(&resource)
+            )
+        })
+        .collect();
+    let body = format!(
+        "<h1>Permissions requested</h1><p class=\"muted\">{} · signed in as {}</p>\
+<p><strong>{}</strong> would like to:</p><ul id=\"permissions\">{items}</ul>\
+<p class=\"muted\">Accepting lets this app use them on your behalf until the grant is revoked.</p>\
+<form method=\"post\" action=\"/{}/oauth2/v2.0/authorize\">{hidden}\
+<button type=\"submit\" name=\"consent\" value=\"accept\" autofocus>Accept</button>\
+<button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button></form>",
+        text(&dir.domain),
+        text(username),
+        text(&app),
+        attr(t)
+    );
+    let mut resp = Html(page("Permissions requested", &body)).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
 fn sign_in_page(tenant: &Tenant, t: &str, p: &Params) -> Response {
     let hidden: String = p
         .iter()
@@ -348,7 +432,10 @@ pub(crate) async fn show(
                 .get("login_hint")
                 .filter(|h| tenant.dir().user(h).is_some())
                 .cloned();
-            approve(&tenant, &v, &p, hinted.as_deref().unwrap_or(&default_user))
+            // Auto-approve stands for a user who clicks through: consent included.
+            let user = hinted.as_deref().unwrap_or(&default_user);
+            let needed = consent_needed(&tenant, &p, user);
+            consent_and_approve(&tenant, &v, &p, user, needed)
         }
         None => sign_in_page(&tenant, &t, &p),
     }
@@ -370,9 +457,14 @@ pub(crate) async fn submit(
     if let Err(r) = validate_rest(&tenant, &v, &p) {
         return r;
     }
-    match p.get("username") {
-        Some(u) => approve(&tenant, &v, &p, u),
-        None => sign_in_page(&tenant, &t, &p),
+    let Some(u) = p.get("username") else {
+        return sign_in_page(&tenant, &t, &p);
+    };
+    match consent_needed(&tenant, &p, u) {
+        Some(needed) if p.get("consent").map(String::as_str) != Some("accept") => {
+            consent_page(&tenant, &t, &p, u, &needed)
+        }
+        needed => consent_and_approve(&tenant, &v, &p, u, needed),
     }
 }
 
@@ -417,7 +509,7 @@ pub(crate) async fn device_page(
         .collect();
     let body = format!(
         "<h1>Enter code</h1><p class=\"muted\">Enter the code displayed on your app or device.</p>\
-<form method=\"post\" action=\"/devicelogin\"><p><input name=\"user_code\" value=\"{code}\" autofocus></p>\
+<p class=\"muted\">Signing in also consents to the permissions the app asks for.</p><form method=\"post\" action=\"/devicelogin\"><p><input name=\"user_code\" value=\"{code}\" autofocus></p>\
 <p><select name=\"username\">{options}</select></p>\
 <button type=\"submit\" name=\"action\" value=\"approve\">Sign in</button>\
 <button type=\"submit\" name=\"action\" value=\"decline\">Decline</button></form>"
@@ -431,6 +523,7 @@ pub(crate) fn decide_device(
     user_code: &str,
     username: Option<&str>,
     approve: bool,
+    consent: bool,
 ) -> Result<(), String> {
     let user_oid = match username {
         Some(u) => Some(
@@ -459,6 +552,25 @@ pub(crate) fn decide_device(
         (true, None) => return Err("the tenant has no users".to_owned()),
         (false, _) => DeviceStatus::Declined,
     };
+    let asked = (
+        grant.client_id.clone(),
+        grant.scope.clone(),
+        grant.status.clone(),
+    );
+    drop(grants);
+    // The user approving on the page also consents to what the app asks for; without that,
+    // the poll answers AADSTS65001.
+    if let (true, (client, scope, DeviceStatus::Approved { user_oid })) = (consent, asked) {
+        let mut dir = tenant.dir_mut();
+        if let Ok(mut scopes) = scopes::parse(&dir, &scope) {
+            let missing = consent::missing(&dir, &client, &mut scopes, &user_oid);
+            let resource_app = consent::resource_app_id(scopes.resource);
+            let oid = uuid::Uuid::try_parse(&user_oid).ok();
+            if !missing.is_empty() {
+                consent::grant(&mut dir, &client, &resource_app, &missing, oid);
+            }
+        }
+    }
     Ok(())
 }
 
@@ -469,7 +581,7 @@ pub(crate) async fn device_submit(
 ) -> Response {
     let approve = p.get("action").map(String::as_str) != Some("decline");
     let code = p.get("user_code").map_or("", String::as_str);
-    match decide_device(&tenant, code, p.get("username").map(String::as_str), approve) {
+    match decide_device(&tenant, code, p.get("username").map(String::as_str), approve, true) {
         Ok(()) if approve => Html(page("Signed in", "<h1>You have signed in</h1><p>You may now close this window and return to your device.</p>")).into_response(),
         Ok(()) => Html(page("Declined", "<h1>Sign-in declined</h1>")).into_response(),
         Err(m) => (StatusCode::BAD_REQUEST, Html(page("Enter code", &format!("<h1>That didn't work</h1><p>{}</p>", text(&m))))).into_response(),

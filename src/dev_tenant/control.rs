@@ -70,6 +70,17 @@ pub(crate) fn routes() -> Router<Arc<Tenant>> {
 }
 
 async fn state(State(t): State<Arc<Tenant>>) -> Response {
+    let arm_consented = {
+        let dir = t.dir();
+        let api = dir.api_client_id.to_string();
+        super::consent::allowed(
+            &dir,
+            &api,
+            super::seed::ARM_APP_ID,
+            "user_impersonation",
+            "",
+        )
+    };
     let k = t.knobs();
     let users: Vec<_> = t
         .dir()
@@ -83,7 +94,7 @@ async fn state(State(t): State<Arc<Tenant>>) -> Response {
         "next_sign_in_error": k.next_sign_in_error,
         "pending_token_faults": k.token_faults.len(),
         "pending_arm_faults": k.arm_faults.len(),
-        "arm_consented": k.arm_consented,
+        "arm_consented": arm_consented,
         "page_size": k.page_size,
         "kids": t.keys().keys.iter().map(|k| k.kid.clone()).collect::<Vec<_>>(),
         "users": users,
@@ -241,12 +252,85 @@ async fn faults(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
 #[serde(deny_unknown_fields)]
 struct Consent {
     granted: bool,
+    /// The client app; the API app when absent.
+    #[serde(default)]
+    client_id: Option<String>,
+    /// The resource: an app id or a resource URI; ARM when absent.
+    #[serde(default)]
+    resource: Option<String>,
+    /// Space-separated permissions; all the resource exposes when absent.
+    #[serde(default)]
+    scope: Option<String>,
+    /// One user's consent; an administrator's for everyone (grant) or everyone's (revoke)
+    /// when absent.
+    #[serde(default)]
+    username: Option<String>,
 }
 
+/// Grants or revokes consent for a (client, resource, permissions), for one user or all.
 async fn consent(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
     let c: Consent = parse!(b);
-    t.knobs().arm_consented = c.granted;
-    ok()
+    let mut dir = t.dir_mut();
+    let client = c
+        .client_id
+        .unwrap_or_else(|| dir.api_client_id.to_string())
+        .to_ascii_lowercase();
+    if dir.app(&client).is_none() {
+        return bad(format!("no app `{client}`"));
+    }
+    let resource = c.resource.as_deref().unwrap_or(super::scopes::ARM_RESOURCE);
+    let resource_app = if uuid::Uuid::try_parse(resource).is_ok() {
+        match dir
+            .service_principal_of(resource)
+            .map(|s| s.app_id.to_string())
+        {
+            Some(id) => id,
+            None if dir.app(resource).is_some() => resource.to_ascii_lowercase(),
+            None => return bad(format!("no resource `{resource}`")),
+        }
+    } else {
+        match super::scopes::parse(
+            &dir,
+            &format!("{}/.default", resource.trim_end_matches('/')),
+        ) {
+            Ok(s) => super::consent::resource_app_id(s.resource),
+            Err(_) => return bad(format!("no resource `{resource}`")),
+        }
+    };
+    let exposed: Vec<String> = dir
+        .service_principal_of(&resource_app)
+        .map(|sp| sp.scopes.iter().map(|(_, v)| v.clone()).collect())
+        .or_else(|| dir.app(&resource_app).map(|a| a.scopes.clone()))
+        .unwrap_or_default();
+    let permissions: Vec<String> = match &c.scope {
+        Some(s) => s.split_ascii_whitespace().map(str::to_owned).collect(),
+        None => exposed.clone(),
+    };
+    if let Some(p) = permissions.iter().find(|p| !exposed.contains(p)) {
+        return bad(format!("`{resource}` exposes no permission `{p}`"));
+    }
+    if permissions.is_empty() {
+        return bad("no permissions to consent to");
+    }
+    let principal = match &c.username {
+        Some(u) => match dir.user(u) {
+            Some(user) => Some(user.oid),
+            None => return bad(format!("no user `{u}`")),
+        },
+        None => None,
+    };
+    if c.granted {
+        super::consent::grant(&mut dir, &client, &resource_app, &permissions, principal);
+    } else {
+        super::consent::revoke(&mut dir, &client, &resource_app, &permissions, principal);
+    }
+    Json(json!({
+        "ok": true,
+        "client_id": client,
+        "resource_app_id": resource_app,
+        "scope": permissions.join(" "),
+    }))
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -297,11 +381,14 @@ struct Device {
     user_code: String,
     #[serde(default)]
     username: Option<String>,
+    /// The user also consents to what the app asks for (the page always does).
+    #[serde(default)]
+    consent: bool,
 }
 
 async fn device_approve(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
     let d: Device = parse!(b);
-    match authorize::decide_device(&t, &d.user_code, d.username.as_deref(), true) {
+    match authorize::decide_device(&t, &d.user_code, d.username.as_deref(), true, d.consent) {
         Ok(()) => ok(),
         Err(m) => bad(m),
     }
@@ -309,7 +396,7 @@ async fn device_approve(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
 
 async fn device_decline(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
     let d: Device = parse!(b);
-    match authorize::decide_device(&t, &d.user_code, d.username.as_deref(), false) {
+    match authorize::decide_device(&t, &d.user_code, d.username.as_deref(), false, false) {
         Ok(()) => ok(),
         Err(m) => bad(m),
     }

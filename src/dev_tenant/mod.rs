@@ -6,6 +6,7 @@
 
 mod arm;
 mod authorize;
+mod consent;
 mod control;
 mod errors;
 mod graph;
@@ -75,7 +76,6 @@ pub(crate) struct Knobs {
     pub(crate) auto_approve: Option<String>,
     pub(crate) token_faults: VecDeque<Fault>,
     pub(crate) arm_faults: VecDeque<Fault>,
-    pub(crate) arm_consented: bool,
     pub(crate) page_size: usize,
 }
 
@@ -87,7 +87,6 @@ impl Knobs {
             auto_approve: o.auto_approve.clone(),
             token_faults: VecDeque::new(),
             arm_faults: VecDeque::new(),
-            arm_consented: true,
             page_size: o.page_size,
         }
     }
@@ -218,9 +217,12 @@ impl Tenant {
         format!("{}/{tid}/v2.0", self.base)
     }
 
-    /// `{base}/{tid}/`: the v1 issuer (Entra's is `https://sts.windows.net/{tid}/`).
+    /// `https://sts.windows.net/{tid}/`: the v1 issuer, Entra's own whatever the host (v1
+    /// tokens and v1 metadata name it; nothing is served there).
+    // A method beside `issuer_v2`, so callers need not know which of the two ignores the host.
+    #[allow(clippy::unused_self)]
     pub(crate) fn issuer_v1(&self, tid: &str) -> String {
-        format!("{}/{tid}/", self.base)
+        format!("https://sts.windows.net/{tid}/")
     }
 
     /// Accepts the tenant GUID, the verified domain, `organizations` and `common`.
@@ -479,6 +481,10 @@ fn router(tenant: Arc<Tenant>) -> Router {
         .route("/{tenant}/discovery/v2.0/keys", get(oidc::jwks))
         .route("/{tenant}/discovery/keys", get(oidc::jwks))
         .route(
+            "/{tenant}/discovery/instance",
+            get(oidc::instance_discovery),
+        )
+        .route(
             "/{tenant}/oauth2/v2.0/authorize",
             get(authorize::show).post(authorize::submit),
         )
@@ -489,7 +495,7 @@ fn router(tenant: Arc<Tenant>) -> Router {
             "/devicelogin",
             get(authorize::device_page).post(authorize::device_submit),
         )
-        .route("/arm/subscriptions", get(arm::subscriptions))
+        .merge(arm::routes())
         .merge(graph::routes())
         .merge(control::routes())
         .fallback(oidc::not_found)

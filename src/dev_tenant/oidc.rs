@@ -1,9 +1,12 @@
-//! Discovery: OpenID Connect metadata (v2 and v1) and the JWKS, per tenant path segment.
+//! Discovery: OpenID Connect metadata (v2 and v1), the JWKS, per tenant path segment, and
+//! instance discovery (`/common/discovery/instance`), which MSAL asks before trusting an
+//! authority it does not know.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -111,6 +114,83 @@ pub(crate) async fn jwks(State(tenant): State<Arc<Tenant>>, Path(t): Path<String
     let iss = tenant.issuer_v2(&issuer_tid(&tenant, &t));
     let body = tenant.keys().jwks(&iss);
     Json(body).into_response()
+}
+
+/// The host and port clients reach this tenant by.
+fn host_port(tenant: &Tenant) -> Option<(String, Option<u16>)> {
+    let u = url::Url::parse(&tenant.base).ok()?;
+    Some((u.host_str()?.to_owned(), u.port()))
+}
+
+/// `GET /{t}/discovery/instance?api-version=1.1&authorization_endpoint=…`: Entra's instance
+/// discovery. It vouches for an authorization endpoint on this host (any tenant segment) and
+/// names that tenant's metadata document (v2 for a v2 endpoint, v1 otherwise); any other host
+/// is AADSTS50049 `invalid_instance`, as Entra answers for a host outside its clouds. The
+/// host's aliases are `host:port` (preferred, where requests go) and the bare host, because MSAL
+/// for Python names an instance by its host alone: it drops the port from the endpoint it asks
+/// about and keys its token cache on the host.
+pub(crate) async fn instance_discovery(
+    State(tenant): State<Arc<Tenant>>,
+    Path(t): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    if !tenant.knows_tenant(&t) {
+        return AadError::unknown_tenant(&t).into_response();
+    }
+    let Some(endpoint) = q.get("authorization_endpoint") else {
+        return AadError::missing("authorization_endpoint").into_response();
+    };
+    let Some((host, port)) = host_port(&tenant) else {
+        return not_found().await;
+    };
+    let parsed = url::Url::parse(endpoint).ok().filter(|u| {
+        u.host_str().is_some_and(|h| h.eq_ignore_ascii_case(&host))
+            && (u.port().is_none() || u.port() == port)
+    });
+    let Some(parsed) = parsed else {
+        return AadError::new("invalid_instance", 50_049, "Unknown or invalid instance.")
+            .into_response();
+    };
+    let segments: Vec<&str> = parsed
+        .path_segments()
+        .map(|s| s.filter(|x| !x.is_empty()).collect())
+        .unwrap_or_default();
+    // `/{tenant}/oauth2/v2.0/authorize` or `/{tenant}/oauth2/authorize`; a bare host means common.
+    let endpoint_tenant = segments.first().copied().unwrap_or("common");
+    let v2 = segments.get(2) == Some(&"v2.0");
+    let Ok(mut discovery) = url::Url::parse(&tenant.base) else {
+        return not_found().await;
+    };
+    match discovery.path_segments_mut() {
+        Ok(mut p) => {
+            p.pop_if_empty().push(endpoint_tenant);
+            if v2 {
+                p.push("v2.0");
+            }
+            p.extend([".well-known", "openid-configuration"]);
+        }
+        Err(()) => return not_found().await,
+    }
+    let preferred = match port {
+        Some(p) => format!("{host}:{p}"),
+        None => host.clone(),
+    };
+    let mut aliases = vec![preferred.clone()];
+    if port.is_some() {
+        aliases.push(host);
+    }
+    cached(
+        Json(json!({
+            "tenant_discovery_endpoint": discovery.as_str(),
+            "api-version": "1.1",
+            "metadata": [{
+                "preferred_network": preferred,
+                "preferred_cache": preferred,
+                "aliases": aliases,
+            }],
+        }))
+        .into_response(),
+    )
 }
 
 /// Anything else: a JSON 404 (or 405 for a known path with the wrong method, via axum).

@@ -663,7 +663,7 @@ impl SeedFile {
                 scopes: scopes.into_iter().map(|(i, v)| (i, v.to_owned())).collect(),
             });
         }
-        Ok(Directory {
+        let mut dir = Directory {
             tenant_id,
             domain,
             cli_client_id,
@@ -674,7 +674,9 @@ impl SeedFile {
             apps,
             service_principals,
             consents: Vec::new(),
-        })
+        };
+        super::consent::seeded(&mut dir);
+        Ok(dir)
     }
 }
 

@@ -18,6 +18,7 @@ use jsonwebtoken::{Algorithm, Validation};
 use oauth2::{PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::{Value, json};
 
+use super::consent;
 use super::errors::AadError;
 use super::log::LogNote;
 use super::scopes::{self, Resource, ScopeRequest};
@@ -486,8 +487,9 @@ fn authorization_code(tenant: &Tenant, form: &Form, client: &Client) -> Result<V
         .get("scope")
         .filter(|s| !s.trim().is_empty())
         .unwrap_or(&grant.scope);
-    let scopes = scopes::parse(&tenant.dir(), scope)?;
+    let mut scopes = scopes::parse(&tenant.dir(), scope)?;
     let user = user_by_oid(tenant, &grant.user_oid)?;
+    consent::require(&tenant.dir(), &client.id, &mut scopes, &grant.user_oid)?;
     check_mfa("interaction_required", &user, &scopes, grant.mfa)?;
     tokens::respond(
         tenant,
@@ -534,8 +536,9 @@ fn refresh(tenant: &Tenant, form: &Form, client: &Client) -> Result<Value, AadEr
             "The refresh token was issued to a different client.",
         ));
     }
-    let scopes = scopes::parse(&tenant.dir(), required(form, "scope")?)?;
+    let mut scopes = scopes::parse(&tenant.dir(), required(form, "scope")?)?;
     let user = user_by_oid(tenant, &grant.user_oid)?;
+    consent::require(&tenant.dir(), &client.id, &mut scopes, &grant.user_oid)?;
     check_mfa("interaction_required", &user, &scopes, grant.mfa)?;
     tokens::respond(
         tenant,
@@ -624,8 +627,9 @@ fn device_poll(tenant: &Tenant, form: &Form, client: &Client) -> Result<Value, A
             }
         }
     };
-    let scopes = scopes::parse(&tenant.dir(), &scope)?;
+    let mut scopes = scopes::parse(&tenant.dir(), &scope)?;
     let user = user_by_oid(tenant, &user_oid)?;
+    consent::require(&tenant.dir(), &client.id, &mut scopes, &user_oid)?;
     check_mfa("interaction_required", &user, &scopes, false)?;
     tokens::respond(
         tenant,
@@ -683,44 +687,12 @@ fn on_behalf_of(tenant: &Tenant, form: &Form, client: &Client) -> Result<Value, 
     }
     let assertion = required(form, "assertion")?;
     let claims = validate_assertion(tenant, assertion, &client.id)?;
-    let scopes = scopes::parse(&tenant.dir(), required(form, "scope")?)?;
+    let mut scopes = scopes::parse(&tenant.dir(), required(form, "scope")?)?;
     let oid = claims["oid"].as_str().unwrap_or_default().to_owned();
     let user = user_by_oid(tenant, &oid)?;
-    // The seeded API app's consent to ARM is a knob (and it needs none elsewhere); any other app
-    // needs a grant for each permission, as an app registered through Graph does until an
-    // administrator consents.
-    let seeded = client.id == tenant.dir().api_client_id.to_string();
-    let resource_app = match scopes.resource {
-        Resource::Arm => super::seed::ARM_APP_ID.to_owned(),
-        Resource::Graph => super::seed::GRAPH_APP_ID.to_owned(),
-        Resource::App(id) => id.to_string(),
-    };
-    let consented = if seeded {
-        scopes.resource != Resource::Arm || tenant.knobs().arm_consented
-    } else {
-        let dir = tenant.dir();
-        scopes
-            .permissions
-            .iter()
-            .all(|p| dir.consented(&client.id, &resource_app, p, &oid))
-    };
-    if !consented {
-        let name = tenant
-            .dir()
-            .app(&client.id)
-            .map(|a| a.display_name.clone())
-            .unwrap_or_default();
-        let mut e = AadError::new(
-            "invalid_grant",
-            65_001,
-            format!(
-                "The user or administrator has not consented to use the application with ID '{}' named '{name}'. Send an interactive authorization request for this user and resource.",
-                client.id
-            ),
-        );
-        e.suberror = Some("consent_required");
-        return Err(e);
-    }
+    // The middle tier needs consent for the downstream resource: an administrator's grant, the
+    // user's own, or preauthorization (Graph-registered apps have none until an admin grants it).
+    consent::require(&tenant.dir(), &client.id, &mut scopes, &oid)?;
     let mfa = tokens::token_has_mfa(&claims);
     check_mfa("invalid_grant", &user, &scopes, mfa)?;
     tokens::respond(

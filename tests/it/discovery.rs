@@ -126,7 +126,7 @@ async fn metadata_v2_for_guid_domain_organizations_and_common() {
         .json()
         .await
         .unwrap();
-    assert_eq!(v1["issuer"], format!("{}/{tid}/", t.base()));
+    assert_eq!(v1["issuer"], format!("https://sts.windows.net/{tid}/"));
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ mod authorize;
 mod browser;
 mod claims;
 mod cli;
+mod consent;
 mod container;
 mod control;
 mod demo;
@@ -20,6 +21,7 @@ mod http_client;
 #[allow(dead_code)]
 #[path = "../shared/infra.rs"]
 mod infra;
+mod interop;
 mod login;
 mod msal;
 mod obo;

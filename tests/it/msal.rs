@@ -1,4 +1,5 @@
-//! MSAL for Python judges the dev tenant: tests/msal/conformance.py against `--tls`.
+//! MSAL for Python judges the dev tenant (tests/msal/conformance.py), and azure-identity with
+//! the ARM SDK and MSAL's instance discovery (tests/msal/azure_sdk.py), against `--tls`.
 //!
 //! The interpreter comes from `AZOBO_TEST_PYTHON`, else `.venv/bin/python` in the repository
 //! (the README's test command creates it). Under CI a missing MSAL fails the test.
@@ -62,6 +63,53 @@ async fn msal_for_python_accepts_the_dev_tenant() {
             .last()
             .unwrap_or_default()
             .contains("14 passed, 0 failed"),
+        "{stdout}"
+    );
+}
+
+/// A Python that has azure-identity and the ARM SDK (tests/msal/requirements.txt).
+fn python_with_azure() -> Option<PathBuf> {
+    let python = python()?;
+    let ok = Command::new(&python)
+        .args(["-c", "import azure.identity, azure.mgmt.subscription"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(python)
+}
+
+#[tokio::test]
+async fn azure_identity_the_arm_sdk_and_msal_instance_discovery_accept_the_dev_tenant() {
+    let Some(python) = python_with_azure() else {
+        assert!(
+            !in_ci(),
+            "azure-identity or azure-mgmt-subscription is missing: pip install -r tests/msal/requirements.txt"
+        );
+        eprintln!("skipping: no Python with azure-identity and azure-mgmt-subscription");
+        return;
+    };
+    let t = DevTenant::start(&["--tls"]).await;
+    let out = tokio::process::Command::new(python)
+        .arg(repo_root().join("tests/msal/azure_sdk.py"))
+        .env("AZOBO_DEV_TENANT", t.info.to_string())
+        .env("REQUESTS_CA_BUNDLE", t.s("ca_file"))
+        // What the README tells azure-identity users to set.
+        .env("AZURE_AUTHORITY_HOST", t.base())
+        .env("PYTHONWARNINGS", "ignore")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "azure SDK checks failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .contains("8 passed, 0 failed"),
         "{stdout}"
     );
 }

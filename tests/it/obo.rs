@@ -23,7 +23,10 @@ async fn obo_returns_a_v1_arm_token_for_the_same_user() {
     assert_eq!(arm["aud"], "https://management.azure.com");
     assert_eq!(arm["appid"], t.api_id());
     assert_eq!(arm["scp"], "user_impersonation");
-    assert_eq!(arm["iss"], format!("{}/{}/", t.base(), t.s("tenant_id")));
+    assert_eq!(
+        arm["iss"],
+        format!("https://sts.windows.net/{}/", t.s("tenant_id"))
+    );
 }
 
 fn assertion_for(t: &DevTenant, aud: &str, x5t_s256: bool, exp_offset: i64) -> String {

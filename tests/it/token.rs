@@ -64,7 +64,10 @@ async fn api_token_version_1_uses_the_app_id_uri_and_sts_issuer_shape() {
     let at = claims(body["access_token"].as_str().unwrap());
     assert_eq!(at["aud"], format!("api://{}", t.api_id()));
     assert_eq!(at["ver"], "1.0");
-    assert_eq!(at["iss"], format!("{}/{}/", t.base(), t.s("tenant_id")));
+    assert_eq!(
+        at["iss"],
+        format!("https://sts.windows.net/{}/", t.s("tenant_id"))
+    );
     assert_eq!(at["appid"], t.cli_id());
     assert_eq!(at["upn"], "alice@contoso.example");
 }
