@@ -588,7 +588,7 @@ _azobo() {
             return 0
             ;;
         azobo__subcmd__dev__subcmd__tenant)
-            opts="-o -v -q -h -V --listen --tls --state --auto-approve --page-size --token-lifetime --device-code-interval --api-token-version --runtime-dir --profile --config --output --json --query --debug --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --listen --tls --state --auto-approve --page-size --token-lifetime --device-code-interval --api-token-version --runtime-dir --state-dir --max-connections --control-token --profile --config --output --json --query --debug --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -623,6 +623,14 @@ _azobo() {
                     return 0
                     ;;
                 --runtime-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

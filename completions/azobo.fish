@@ -226,14 +226,16 @@ complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -s v -l verbose -
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -s q -l quiet -d 'Only errors on stderr'
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c azobo -n "__fish_azobo_using_subcommand serve-api" -s V -l version -d 'Print version'
-complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l listen -d 'Loopback address to listen on; port 0 picks a free port' -r
+complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l listen -d 'Loopback address to listen on; port 0 picks a free port (with --state-dir: the port the previous run had)' -r
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l state -d 'JSON file with the tenant, app ids, secret and users to use instead of the built-in ones' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l auto-approve -d 'Sign this user in at once on /authorize instead of showing the account picker' -r
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l page-size -d 'Subscriptions per ARM page (nextLink paging beyond it)' -r
-complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l token-lifetime -d 'Fixed access-token lifetime [default: 60-90 minutes, randomised as Entra ID does]' -r
+complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l token-lifetime -d 'Fixed access-token lifetime, at most a day [default: 60-90 minutes, randomised as Entra ID does]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l device-code-interval -d 'Seconds a device-code client must wait between polls' -r
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l api-token-version -d 'The API app\'s accessTokenAcceptedVersion (1 or 2) [default: 2]' -r
-complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l runtime-dir -d 'Directory for the CA and the API\'s certificate [default: a temporary one, removed on exit]' -r -F
+complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l runtime-dir -d 'Directory for the CA and the API\'s certificate, created 0700 [default: the state directory, else a temporary one removed on exit]' -r -F
+complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l state-dir -d 'Keep signing keys, users\' refresh tokens, apps and grants made through Graph, and the listening address across restarts in DIR (created 0700)' -r -F
+complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l max-connections -d 'Connections served at once; more wait in the kernel\'s backlog' -r
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l profile -d 'Profile to use [env: AZOBO_PROFILE] [default: default]' -r
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l config -d 'Configuration file to read [env: AZOBO_CONFIG]' -r -F
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -s o -l output -d 'Output format for data on stdout: table, json, yaml, tsv or none' -r -f -a "table\t''
@@ -243,6 +245,7 @@ tsv\t''
 none\t''"
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l query -d 'JMESPath query on the command\'s JSON document, as in `az`' -r
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l tls -d 'Serve HTTPS with a freshly generated local CA (its PEM path is printed as `ca_file`)'
+complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l control-token -d 'Require `Authorization: Bearer <control_token>` on /_dev/ (a random token, announced in the startup line)'
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l json -d 'Shorthand for `--output json`'
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -l debug -d 'A stderr line per HTTP call [env: AZOBO_DEBUG=api]'
 complete -c azobo -n "__fish_azobo_using_subcommand dev-tenant" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'

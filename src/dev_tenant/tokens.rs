@@ -1,7 +1,7 @@
 //! Minting: v1/v2 access tokens, id tokens, refresh tokens and `client_info`, with the claim
 //! sets Entra issues, and the token response around them.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -228,16 +228,20 @@ pub(crate) fn respond(tenant: &Tenant, issue: &Issue<'_>) -> Result<Value, AadEr
     if issue.scopes.offline_access {
         let rt = random_token(96);
         tenant.record_issued(&rt);
-        tenant.grants().refresh.insert(
+        let now = tenant.now();
+        tenant.grants().insert_refresh(
             grant_key(&rt),
             RefreshGrant {
                 client_id: issue.client_id.clone(),
                 user_oid: user.oid.to_string(),
                 mfa: issue.mfa,
-                expires: Instant::now() + REFRESH_LIFETIME,
+                expires: now.saturating_add(REFRESH_LIFETIME.as_secs()),
                 revoked: false,
             },
+            now,
         );
+        // Users' sessions survive a restart with `--state-dir`.
+        tenant.touch();
         body["refresh_token"] = json!(rt);
     }
     if issue.scopes.openid {

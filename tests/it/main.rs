@@ -9,6 +9,7 @@ mod cli;
 mod container;
 mod control;
 mod demo;
+mod dev_tenant_hardening;
 mod device_code;
 mod discovery;
 mod generated;
