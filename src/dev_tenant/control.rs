@@ -143,6 +143,7 @@ async fn state(State(t): State<Arc<Tenant>>) -> Response {
         .collect();
     Json(json!({
         "token_lifetime": k.token_lifetime,
+        "announce_expires_in": k.announce_expires_in,
         "auto_approve": k.auto_approve,
         "next_sign_in_error": k.next_sign_in_error,
         "pending_token_faults": k.token_faults.len(),
@@ -159,6 +160,10 @@ async fn state(State(t): State<Arc<Tenant>>) -> Response {
 #[serde(deny_unknown_fields)]
 struct Lifetime {
     seconds: Option<u64>,
+    /// Announce this `expires_in` instead (unbounded on purpose: a misbehaving identity
+    /// platform for clients' tests; the tokens themselves keep `seconds`).
+    #[serde(default)]
+    announce_expires_in: Option<u64>,
 }
 
 async fn token_lifetime(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
@@ -171,7 +176,9 @@ async fn token_lifetime(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
             super::MAX_TOKEN_LIFETIME
         ));
     }
-    t.knobs().token_lifetime = l.seconds;
+    let mut k = t.knobs();
+    k.token_lifetime = l.seconds;
+    k.announce_expires_in = l.announce_expires_in;
     ok()
 }
 

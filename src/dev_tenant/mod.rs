@@ -97,6 +97,9 @@ pub(crate) struct Fault {
 #[derive(Debug)]
 pub(crate) struct Knobs {
     pub(crate) token_lifetime: Option<u64>,
+    /// An `expires_in` to announce whatever the tokens' real lifetime: a deliberately wrong
+    /// answer, to test how clients take one (any number, 2^64-1 included).
+    pub(crate) announce_expires_in: Option<u64>,
     pub(crate) next_sign_in_error: Option<String>,
     pub(crate) auto_approve: Option<String>,
     pub(crate) token_faults: VecDeque<Fault>,
@@ -109,6 +112,7 @@ impl Knobs {
     fn from_options(o: &Options) -> Self {
         Self {
             token_lifetime: o.token_lifetime,
+            announce_expires_in: None,
             next_sign_in_error: None,
             auto_approve: o.auto_approve.clone(),
             token_faults: VecDeque::new(),
@@ -394,27 +398,31 @@ impl Tenant {
         }
     }
 
-    /// What `--state-dir` keeps, as it stands.
+    /// What `--state-dir` keeps, as it stands. Each lock is taken and released on its own,
+    /// so the snapshot never holds two at once.
     fn snapshot(&self, p: &Persistence) -> state::Persisted {
+        let signing_keys: Vec<state::KeyPem> =
+            self.keys().keys.iter().map(SigningKey::to_pem).collect();
+        let refresh_tokens: Vec<state::RefreshPem> = self
+            .grants()
+            .refresh
+            .iter()
+            .map(|(hash, g)| state::RefreshPem {
+                hash: hash.clone(),
+                client_id: g.client_id.clone(),
+                user_oid: g.user_oid.clone(),
+                mfa: g.mfa,
+                expires: g.expires,
+                revoked: g.revoked,
+            })
+            .collect();
         let mut s = state::Persisted {
-            version: 1,
+            version: state::STATE_VERSION,
             listen: Some(p.listen),
             api_credential: Some(p.api_credential.clone()),
             tls: p.tls.clone(),
-            signing_keys: self.keys().keys.iter().map(SigningKey::to_pem).collect(),
-            refresh_tokens: self
-                .grants()
-                .refresh
-                .iter()
-                .map(|(hash, g)| state::RefreshPem {
-                    hash: hash.clone(),
-                    client_id: g.client_id.clone(),
-                    user_oid: g.user_oid.clone(),
-                    mfa: g.mfa,
-                    expires: g.expires,
-                    revoked: g.revoked,
-                })
-                .collect(),
+            signing_keys,
+            refresh_tokens,
             ..state::Persisted::default()
         };
         let dir = self.dir();
@@ -847,4 +855,72 @@ async fn body_cap(
     resp.headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(client: &str, expires: u64) -> DeviceGrant {
+        DeviceGrant {
+            user_code: "ABCDEFGHJ".into(),
+            client_id: client.into(),
+            scope: "openid".into(),
+            expires,
+            interval: Duration::from_secs(5),
+            last_poll: None,
+            status: DeviceStatus::Pending,
+        }
+    }
+
+    fn code(expires: u64) -> CodeGrant {
+        CodeGrant {
+            client_id: "c".into(),
+            redirect_uri: "http://localhost".into(),
+            scope: "openid".into(),
+            user_oid: "u".into(),
+            nonce: None,
+            code_challenge: None,
+            mfa: false,
+            expires,
+            redeemed: false,
+        }
+    }
+
+    #[test]
+    fn device_codes_are_capped_per_client_and_expired_ones_make_room() {
+        let mut g = Grants::default();
+        for i in 0..MAX_DEVICE_CODES_PER_CLIENT {
+            assert!(g.device_room("a", 100).is_ok());
+            g.devices.insert(format!("a{i}"), device("a", 200));
+        }
+        assert_eq!(
+            g.device_room("a", 100),
+            Err(MAX_DEVICE_CODES_PER_CLIENT),
+            "one client's cap"
+        );
+        assert!(
+            g.device_room("b", 100).is_ok(),
+            "another client is not locked out"
+        );
+        assert!(
+            g.device_room("a", 200).is_ok(),
+            "expired codes do not count"
+        );
+        assert!(!g.sweep(200));
+        assert!(g.devices.is_empty());
+    }
+
+    #[test]
+    fn codes_stay_bounded_and_the_soonest_to_expire_go_first() {
+        let mut g = Grants::default();
+        for i in 0..MAX_CODES {
+            g.insert_code(format!("k{i}"), code(1_000 + i as u64), 0);
+        }
+        g.insert_code("new".into(), code(1_000_000), 0);
+        assert!(g.codes.len() <= MAX_CODES);
+        assert!(g.codes.contains_key("new"));
+        assert!(!g.codes.contains_key("k0"), "the oldest went");
+        assert!(g.codes.contains_key(&format!("k{}", MAX_CODES - 1)));
+    }
 }

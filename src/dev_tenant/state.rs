@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 /// The state file inside `--state-dir`.
 const STATE_FILE: &str = "state.json";
 /// Bumped when the file's shape changes incompatibly.
-const STATE_VERSION: u32 = 1;
+pub(crate) const STATE_VERSION: u32 = 1;
 /// A state file larger than this is refused rather than read (100,000 refresh tokens take
 /// about 25 MiB).
 const MAX_STATE_BYTES: u64 = 128 * 1024 * 1024;

@@ -214,10 +214,11 @@ fn sign(tenant: &Tenant, claims: &Value) -> Result<String, AadError> {
 pub(crate) fn respond(tenant: &Tenant, issue: &Issue<'_>) -> Result<Value, AadError> {
     let tid = tenant.dir().tenant_id.to_string();
     let exp_in = lifetime(tenant);
+    let announced = tenant.knobs().announce_expires_in.unwrap_or(exp_in);
     let mut body = json!({
         "token_type": "Bearer",
-        "expires_in": exp_in,
-        "ext_expires_in": exp_in,
+        "expires_in": announced,
+        "ext_expires_in": announced,
         "access_token": access_token(tenant, issue, &tid, exp_in)?,
     });
     let Some(user) = issue.user else {
