@@ -1,6 +1,6 @@
 //! The accept loop shared by azobo's servers: plain or TLS, HTTP/1.1 through hyper, bounded
-//! header reads (slowloris), a cap on concurrent connections, and graceful shutdown that lets
-//! in-flight requests finish within a bound.
+//! header reads and a deadline on the whole body (slowloris, slow POST), a cap on concurrent
+//! connections, and graceful shutdown that lets in-flight requests finish within a bound.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -23,6 +23,9 @@ use crate::error::{Error, Result};
 pub struct Limits {
     /// Time allowed for a client to send a complete request head.
     pub header_read_timeout: Duration,
+    /// Time allowed for a client to send a request's whole body, from the end of its head: a
+    /// body trickled a byte at a time would otherwise hold a connection slot for ever.
+    pub body_read_timeout: Duration,
     /// Largest request head accepted, in bytes.
     pub max_header_bytes: usize,
     /// Connections served at once; further ones wait in the kernel's backlog.
@@ -42,6 +45,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
             max_header_bytes: 16 * 1024,
             max_connections: 1024,
             max_connections_per_peer: 256,
@@ -173,7 +177,13 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
+        let body_deadline = limits.body_read_timeout;
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            router.clone(),
+            move |req: http::Request<hyper::body::Incoming>| {
+                req.map(|b| axum::body::Body::new(DeadlineBody::new(b, body_deadline)))
+            },
+        ));
         let builder = Arc::clone(&builder);
         let watcher = graceful.watcher();
         let tls = tls.clone();
@@ -221,6 +231,70 @@ pub async fn serve(
             "in-flight requests did not finish within {:?}; closing them",
             limits.shutdown_grace
         );
+    }
+}
+
+/// A request body that fails once its deadline passes, however steadily bytes arrive: the
+/// handler reading it gets an error, answers, and hyper closes the connection, freeing its
+/// slot. (A per-read idle timeout would not do: a client sending a byte a second never idles.)
+struct DeadlineBody<B> {
+    inner: B,
+    timeout: Duration,
+    // Started on the first poll, so a body nobody reads costs no timer.
+    sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    started: tokio::time::Instant,
+}
+
+impl<B> DeadlineBody<B> {
+    fn new(inner: B, timeout: Duration) -> Self {
+        Self {
+            inner,
+            timeout,
+            sleep: None,
+            started: tokio::time::Instant::now(),
+        }
+    }
+}
+
+/// The error a late body ends with.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body was not received within {0:?}")]
+pub struct BodyTimeout(Duration);
+
+impl<B> http_body::Body for DeadlineBody<B>
+where
+    B: http_body::Body + Unpin,
+    B::Error: Into<axum::BoxError>,
+{
+    type Data = B::Data;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<std::result::Result<http_body::Frame<Self::Data>, Self::Error>>>
+    {
+        use std::task::Poll;
+        let this = &mut *self;
+        if let Poll::Ready(frame) = std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        let deadline = this.started + this.timeout;
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimeout(this.timeout))))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

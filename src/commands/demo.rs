@@ -57,6 +57,9 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
         token_lifetime: None,
         device_code_interval: 5,
         runtime_dir: None,
+        state_dir: None,
+        control_token: false,
+        max_connections: 1024,
     })
     .await?;
     let info = tenant.info.clone();

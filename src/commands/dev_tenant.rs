@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::dev_tenant::{self, Options, seed::SeedFile};
+use crate::dev_tenant::{self, Options, StateDir, seed::SeedFile};
 use crate::error::{Error, Result};
 use crate::http_server;
 use crate::output::Printer;
@@ -12,15 +12,17 @@ use crate::output::Printer;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 On start it prints one line of JSON on stdout (tenant_id, authority, arm_url, client ids, the API's
-secret, users, ca_file, control_url), then serves until stopped.
+secret, users, ca_file, control_url, control_token), then serves until stopped.
 
 Examples:
   azobo dev-tenant
+  azobo dev-tenant --state-dir ~/.local/state/azobo-dev-tenant
   azobo dev-tenant --tls --listen 127.0.0.1:8443
   azobo dev-tenant --auto-approve alice@contoso.example --token-lifetime 60
   azobo dev-tenant --state tenant.json --page-size 50")]
 pub struct Args {
-    /// Loopback address to listen on; port 0 picks a free port
+    /// Loopback address to listen on; port 0 picks a free port (with --state-dir: the port the
+    /// previous run had)
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: SocketAddr,
 
@@ -40,21 +42,37 @@ pub struct Args {
     #[arg(long, default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub page_size: u16,
 
-    /// Fixed access-token lifetime [default: 60-90 minutes, randomised as Entra ID does]
-    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Fixed access-token lifetime, at most a day [default: 60-90 minutes, randomised as Entra
+    /// ID does]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub token_lifetime: Option<u64>,
 
     /// Seconds a device-code client must wait between polls
-    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 5, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub device_code_interval: u64,
 
     /// The API app's accessTokenAcceptedVersion (1 or 2) [default: 2]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub api_token_version: Option<u8>,
 
-    /// Directory for the CA and the API's certificate [default: a temporary one, removed on exit]
+    /// Directory for the CA and the API's certificate, created 0700 [default: the state
+    /// directory, else a temporary one removed on exit]
     #[arg(long, value_name = "DIR")]
     pub runtime_dir: Option<PathBuf>,
+
+    /// Keep signing keys, users' refresh tokens, apps and grants made through Graph, and the
+    /// listening address across restarts in DIR (created 0700)
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Connections served at once; more wait in the kernel's backlog
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_connections: u16,
+
+    /// Require `Authorization: Bearer <control_token>` on /_dev/ (a random token, announced
+    /// in the startup line)
+    #[arg(long)]
+    pub control_token: bool,
 }
 
 /// Builds the emulator's options from the flags.
@@ -72,7 +90,15 @@ pub fn options(args: &Args) -> Result<Options> {
     if args.api_token_version.is_some() {
         seed.api_token_version = args.api_token_version;
     }
+    let state_dir = args.state_dir.as_deref().map(StateDir::open).transpose()?;
+    // A generated API secret is kept too, so serve-api's configuration survives a restart.
+    if seed.api_client_secret.is_none() {
+        seed.api_client_secret = state_dir.as_ref().and_then(StateDir::api_client_secret);
+    }
     let directory = seed.resolve(&origin).map_err(state_hint)?;
+    if let Some(s) = &state_dir {
+        s.check_tenant(directory.tenant_id)?;
+    }
     if let Some(u) = args
         .auto_approve
         .as_deref()
@@ -97,6 +123,9 @@ pub fn options(args: &Args) -> Result<Options> {
         token_lifetime: args.token_lifetime,
         device_code_interval: args.device_code_interval,
         runtime_dir: args.runtime_dir.clone(),
+        state_dir,
+        control_token: args.control_token,
+        max_connections: usize::from(args.max_connections),
     })
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -258,7 +258,8 @@ fn approve(tenant: &Tenant, v: &Valid, p: &Params, username: &str) -> Response {
     tenant.record_issued(&code);
     // Answering a claims challenge means stepping up: the dev tenant treats it as MFA done.
     let mfa = p.get("claims").is_some_and(|c| !c.trim().is_empty());
-    tenant.grants().codes.insert(
+    let now = tenant.now();
+    tenant.grants().insert_code(
         grant_key(&code),
         CodeGrant {
             client_id: p
@@ -272,9 +273,10 @@ fn approve(tenant: &Tenant, v: &Valid, p: &Params, username: &str) -> Response {
             nonce: p.get("nonce").cloned(),
             code_challenge: p.get("code_challenge").cloned(),
             mfa,
-            expires: Instant::now() + CODE_LIFETIME,
+            expires: now.saturating_add(CODE_LIFETIME.as_secs()),
             redeemed: false,
         },
+        now,
     );
     let session = uuid::Uuid::new_v4().to_string();
     let mut pairs = vec![("code", code.as_str()), ("session_state", session.as_str())];

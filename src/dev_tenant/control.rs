@@ -1,13 +1,19 @@
 //! `/_dev/…`: knobs for tests — token lifetime, failing sign-ins, MFA, consent, injected 429/5xx,
 //! key rotation, device-code approval, the request log, and reset. JSON in, JSON out.
+//!
+//! They mint tokens and switch sign-ins on, so [`guard`] keeps web pages out: a browser sends
+//! an `Origin` with every cross-site write, cannot send `Content-Type: application/json`
+//! across sites without a CORS preflight this server never grants, and a DNS-rebinding page
+//! carries its own name in `Host`.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -23,6 +29,64 @@ fn bad(message: impl Into<String>) -> Response {
         Json(json!({"error": message.into()})),
     )
         .into_response()
+}
+
+fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({"error": message.into()}))).into_response()
+}
+
+/// Admits a control request only from a local program: the `Host` one of this listener's
+/// loopback names, no `Origin`, a JSON body on writes, and the control token when the
+/// tenant was started with `--control-token`.
+pub(crate) async fn guard(State(t): State<Arc<Tenant>>, req: Request, next: Next) -> Response {
+    let h = req.headers();
+    if h.contains_key(header::ORIGIN) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "control endpoints refuse requests with an `Origin` header: web pages may not call them",
+        );
+    }
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !t.control_hosts.iter().any(|a| a.eq_ignore_ascii_case(host)) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            format!(
+                "control endpoints answer only `Host: {}`",
+                t.control_hosts.first().map_or("", String::as_str)
+            ),
+        );
+    }
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let json = h
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "control endpoints take `Content-Type: application/json`",
+            );
+        }
+    }
+    if let Some(want) = &t.control_token {
+        use subtle::ConstantTimeEq as _;
+        let given = h
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !bool::from(given.as_bytes().ct_eq(want.as_bytes())) {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                "control endpoints need `Authorization: Bearer <control_token>` (from the startup line)",
+            );
+        }
+    }
+    next.run(req).await
 }
 
 fn ok() -> Response {
@@ -90,6 +154,7 @@ async fn state(State(t): State<Arc<Tenant>>) -> Response {
         .collect();
     Json(json!({
         "token_lifetime": k.token_lifetime,
+        "announce_expires_in": k.announce_expires_in,
         "auto_approve": k.auto_approve,
         "next_sign_in_error": k.next_sign_in_error,
         "pending_token_faults": k.token_faults.len(),
@@ -106,14 +171,25 @@ async fn state(State(t): State<Arc<Tenant>>) -> Response {
 #[serde(deny_unknown_fields)]
 struct Lifetime {
     seconds: Option<u64>,
+    /// Announce this `expires_in` instead (unbounded on purpose: a misbehaving identity
+    /// platform for clients' tests; the tokens themselves keep `seconds`).
+    #[serde(default)]
+    announce_expires_in: Option<u64>,
 }
 
 async fn token_lifetime(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
     let l: Lifetime = parse!(b);
-    if l.seconds == Some(0) {
-        return bad("`seconds` must be at least 1");
+    if l.seconds
+        .is_some_and(|s| s == 0 || s > super::MAX_TOKEN_LIFETIME)
+    {
+        return bad(format!(
+            "`seconds` must be between 1 and {}",
+            super::MAX_TOKEN_LIFETIME
+        ));
     }
-    t.knobs().token_lifetime = l.seconds;
+    let mut k = t.knobs();
+    k.token_lifetime = l.seconds;
+    k.announce_expires_in = l.announce_expires_in;
     ok()
 }
 
@@ -196,6 +272,7 @@ async fn revoke(State(t): State<Arc<Tenant>>, Path(username): Path<String>) -> R
         g.revoked = true;
         n += 1;
     }
+    t.touch();
     Json(json!({"ok": true, "revoked": n})).into_response()
 }
 
@@ -232,6 +309,9 @@ async fn faults(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
     }
     if f.count == 0 || f.count > 10_000 {
         return bad("`count` must be between 1 and 10000");
+    }
+    if f.retry_after.is_some_and(|r| r > 86_400) {
+        return bad("`retry_after` must be at most 86400 seconds");
     }
     let fault = Fault {
         status: f.status,
@@ -411,8 +491,13 @@ struct Clock {
 /// Ages outstanding codes, device codes and refresh tokens; signed JWTs keep real time.
 async fn clock(State(t): State<Arc<Tenant>>, b: Bytes) -> Response {
     let c: Clock = parse!(b);
-    t.advance_clock(std::time::Duration::from_secs(c.advance_seconds));
-    ok()
+    match t.advance_clock(c.advance_seconds) {
+        Ok(()) => ok(),
+        Err(room) => bad(format!(
+            "`advance_seconds` must be at most {room} (the clock moves at most {} seconds in all)",
+            super::MAX_CLOCK_OFFSET
+        )),
+    }
 }
 
 async fn requests(State(t): State<Arc<Tenant>>) -> Response {

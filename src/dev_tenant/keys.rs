@@ -33,10 +33,29 @@ impl SigningKey {
             .distinguished_name
             .push(rcgen::DnType::CommonName, subject);
         let cert = params.self_signed(&pair).map_err(|e| crypto(&e))?;
-        let der = cert.der().to_vec();
-        let cert_pem = cert.pem();
+        Self::from_parts(cert.der().to_vec(), cert.pem(), pair.serialize_pem())
+    }
+
+    /// A key saved by a previous run (`--state-dir`): its certificate and private key, PEM.
+    pub(crate) fn from_pem(pem: &super::state::KeyPem) -> Result<Self> {
+        use rustls_pki_types::pem::PemObject as _;
+        let der = rustls_pki_types::CertificateDer::from_pem_slice(pem.cert.as_bytes())
+            .map_err(|e| Error::failure(format!("reading a saved signing certificate: {e}")))?;
+        Self::from_parts(der.to_vec(), pem.cert.clone(), pem.key.clone())
+    }
+
+    /// The certificate and private key, PEM, for `--state-dir`.
+    pub(crate) fn to_pem(&self) -> super::state::KeyPem {
+        super::state::KeyPem {
+            cert: self.cert_pem.clone(),
+            key: self.key_pem.clone(),
+        }
+    }
+
+    fn from_parts(der: Vec<u8>, cert_pem: String, key_pem: String) -> Result<Self> {
+        let crypto =
+            |e: &dyn std::fmt::Display| Error::failure(format!("loading a signing key: {e}"));
         let kid = URL_SAFE_NO_PAD.encode(sha1::Sha1::digest(&der));
-        let key_pem = pair.serialize_pem();
         let encoding = EncodingKey::from_rsa_pem(key_pem.as_bytes()).map_err(|e| crypto(&e))?;
         let mut jwk =
             Jwk::from_encoding_key(&encoding, Algorithm::RS256).map_err(|e| crypto(&e))?;
@@ -108,6 +127,18 @@ impl KeySet {
                 SigningKey::generate("azobo dev tenant signing key 2")?,
             ],
         })
+    }
+
+    /// Keys saved by a previous run; `None` when there are none (or they do not load).
+    pub(crate) fn from_pem(saved: &[super::state::KeyPem]) -> Result<Option<Self>> {
+        if saved.is_empty() {
+            return Ok(None);
+        }
+        let keys = saved
+            .iter()
+            .map(SigningKey::from_pem)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(Self { keys }))
     }
 
     /// The key new tokens are signed with.

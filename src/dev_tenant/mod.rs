@@ -15,6 +15,7 @@ mod log;
 mod oidc;
 mod scopes;
 pub mod seed;
+mod state;
 mod tls;
 mod token;
 mod tokens;
@@ -22,6 +23,7 @@ mod tokens;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,7 @@ use crate::error::{Error, Result};
 use crate::http_server::{self, Limits};
 use keys::{KeySet, SigningKey};
 use seed::Directory;
+pub use state::StateDir;
 
 /// How the dev tenant is started.
 #[derive(Debug, Clone)]
@@ -52,10 +55,33 @@ pub struct Options {
     pub token_lifetime: Option<u64>,
     /// Seconds between device-code polls.
     pub device_code_interval: u64,
-    /// Where to write the CA and the API app's certificate; a fresh temporary directory when
-    /// `None`.
+    /// Where to write the CA and the API app's certificate; the state directory, or else a
+    /// fresh temporary directory, when `None`.
     pub runtime_dir: Option<PathBuf>,
+    /// Where keys, refresh tokens, Graph's apps and grants and the address persist.
+    pub state_dir: Option<StateDir>,
+    /// Require a bearer token (announced as `control_token`) on `/_dev/`.
+    pub control_token: bool,
+    /// Connections served at once.
+    pub max_connections: usize,
 }
+
+/// The longest access-token lifetime a knob may set: a day, Entra's own ceiling for
+/// configurable token lifetimes.
+pub(crate) const MAX_TOKEN_LIFETIME: u64 = 86_400;
+/// How far `/_dev/clock` may move the grant clock in all: a hundred years.
+pub(crate) const MAX_CLOCK_OFFSET: u64 = 100 * 365 * 86_400;
+/// Outstanding authorization codes kept; beyond, the ones closest to expiry go first.
+const MAX_CODES: usize = 10_000;
+/// Refresh tokens kept; beyond, the ones closest to expiry go first.
+const MAX_REFRESH: usize = 100_000;
+/// Outstanding device codes; beyond, new ones are refused until some expire.
+pub(crate) const MAX_DEVICE_CODES: usize = 10_000;
+/// Outstanding device codes one client id may hold, so one flooding client does not lock
+/// out the others.
+pub(crate) const MAX_DEVICE_CODES_PER_CLIENT: usize = 1_000;
+/// Largest request body any endpoint accepts; a larger `Content-Length` is answered at once.
+pub(crate) const MAX_BODY: u64 = 64 * 1024;
 
 /// An injected failure: the next request to its target answers `status`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -72,6 +98,9 @@ pub(crate) struct Fault {
 #[derive(Debug)]
 pub(crate) struct Knobs {
     pub(crate) token_lifetime: Option<u64>,
+    /// An `expires_in` to announce whatever the tokens' real lifetime: a deliberately wrong
+    /// answer, to test how clients take one (any number, 2^64-1 included).
+    pub(crate) announce_expires_in: Option<u64>,
     pub(crate) next_sign_in_error: Option<String>,
     pub(crate) auto_approve: Option<String>,
     pub(crate) token_faults: VecDeque<Fault>,
@@ -83,6 +112,7 @@ impl Knobs {
     fn from_options(o: &Options) -> Self {
         Self {
             token_lifetime: o.token_lifetime,
+            announce_expires_in: None,
             next_sign_in_error: None,
             auto_approve: o.auto_approve.clone(),
             token_faults: VecDeque::new(),
@@ -102,7 +132,8 @@ pub(crate) struct CodeGrant {
     pub(crate) nonce: Option<String>,
     pub(crate) code_challenge: Option<String>,
     pub(crate) mfa: bool,
-    pub(crate) expires: Instant,
+    /// On the tenant clock ([`Tenant::now`]), Unix seconds.
+    pub(crate) expires: u64,
     pub(crate) redeemed: bool,
 }
 
@@ -112,7 +143,8 @@ pub(crate) struct RefreshGrant {
     pub(crate) client_id: String,
     pub(crate) user_oid: String,
     pub(crate) mfa: bool,
-    pub(crate) expires: Instant,
+    /// On the tenant clock ([`Tenant::now`]), Unix seconds.
+    pub(crate) expires: u64,
     pub(crate) revoked: bool,
 }
 
@@ -131,7 +163,8 @@ pub(crate) struct DeviceGrant {
     pub(crate) user_code: String,
     pub(crate) client_id: String,
     pub(crate) scope: String,
-    pub(crate) expires: Instant,
+    /// On the tenant clock ([`Tenant::now`]), Unix seconds.
+    pub(crate) expires: u64,
     pub(crate) interval: Duration,
     pub(crate) last_poll: Option<Instant>,
     pub(crate) status: DeviceStatus,
@@ -143,6 +176,73 @@ pub(crate) struct Grants {
     pub(crate) codes: HashMap<String, CodeGrant>,
     pub(crate) refresh: HashMap<String, RefreshGrant>,
     pub(crate) devices: HashMap<String, DeviceGrant>,
+}
+
+/// Removes the `n` entries of `map` that expire first.
+fn evict_soonest<G>(map: &mut HashMap<String, G>, expires: impl Fn(&G) -> u64, n: usize) {
+    let mut order: Vec<(u64, String)> = map.iter().map(|(k, g)| (expires(g), k.clone())).collect();
+    let n = n.min(order.len());
+    if n == 0 {
+        return;
+    }
+    order.select_nth_unstable(n - 1);
+    for (_, k) in order.drain(..n) {
+        map.remove(&k);
+    }
+}
+
+impl Grants {
+    /// Forgets what has expired on the tenant clock (`now`); true when refresh tokens went.
+    pub(crate) fn sweep(&mut self, now: u64) -> bool {
+        self.codes.retain(|_, g| g.expires > now);
+        self.devices.retain(|_, g| g.expires > now);
+        let before = self.refresh.len();
+        self.refresh.retain(|_, g| g.expires > now);
+        before != self.refresh.len()
+    }
+
+    /// Stores an authorization code, making room when the cap is reached: expired codes go,
+    /// then the hundredth closest to expiry (a sign-in abandoned before redeeming its code).
+    pub(crate) fn insert_code(&mut self, key: String, grant: CodeGrant, now: u64) {
+        if self.codes.len() >= MAX_CODES {
+            self.codes.retain(|_, g| g.expires > now);
+            if self.codes.len() >= MAX_CODES {
+                evict_soonest(&mut self.codes, |g| g.expires, MAX_CODES / 100);
+            }
+        }
+        self.codes.insert(key, grant);
+    }
+
+    /// Stores a refresh token the same way, bounded by `MAX_REFRESH`.
+    pub(crate) fn insert_refresh(&mut self, key: String, grant: RefreshGrant, now: u64) {
+        if self.refresh.len() >= MAX_REFRESH {
+            self.refresh.retain(|_, g| g.expires > now);
+            if self.refresh.len() >= MAX_REFRESH {
+                evict_soonest(&mut self.refresh, |g| g.expires, MAX_REFRESH / 100);
+            }
+        }
+        self.refresh.insert(key, grant);
+    }
+
+    /// Whether `client_id` may start another device authorization: `Err` names the cap hit.
+    /// Device codes are not evicted (a user may be typing one in); they are refused instead.
+    pub(crate) fn device_room(&mut self, client_id: &str, now: u64) -> Result<(), usize> {
+        if self.devices.len() >= MAX_DEVICE_CODES {
+            self.devices.retain(|_, g| g.expires > now);
+        }
+        if self.devices.len() >= MAX_DEVICE_CODES {
+            return Err(MAX_DEVICE_CODES);
+        }
+        let mine = self
+            .devices
+            .values()
+            .filter(|g| g.client_id == client_id && g.expires > now)
+            .count();
+        if mine >= MAX_DEVICE_CODES_PER_CLIENT {
+            return Err(MAX_DEVICE_CODES_PER_CLIENT);
+        }
+        Ok(())
+    }
 }
 
 /// The API app's certificate credential, for `client_assertion`.
@@ -161,10 +261,27 @@ pub(crate) struct Tenant {
     keys: RwLock<KeySet>,
     pub(crate) api_cert: AppCertificate,
     knobs: Mutex<Knobs>,
-    clock_offset: Mutex<Duration>,
+    /// Seconds `/_dev/clock` moved the grant clock forward.
+    clock_offset: Mutex<u64>,
     grants: Mutex<Grants>,
     log: Mutex<log::RequestLog>,
     issued: Mutex<std::collections::HashSet<String>>,
+    /// The `Host` values `/_dev/` answers: this listener's loopback names.
+    pub(crate) control_hosts: Vec<String>,
+    /// The bearer token `/_dev/` requires, with `--control-token`.
+    pub(crate) control_token: Option<String>,
+    persist: Option<Persistence>,
+    /// Something `--state-dir` keeps changed since it was last written.
+    dirty: AtomicBool,
+}
+
+/// What `--state-dir` needs beyond the live state.
+struct Persistence {
+    dir: StateDir,
+    seed: state::SeedIds,
+    listen: SocketAddr,
+    api_credential: state::KeyPem,
+    tls: Option<state::TlsPem>,
 }
 
 /// Fingerprints kept of issued secrets; beyond this (a load test) new ones are not recorded.
@@ -183,13 +300,20 @@ impl Tenant {
         guard!(self.dir.read())
     }
     pub(crate) fn dir_mut(&self) -> RwLockWriteGuard<'_, Directory> {
+        // Graph's apps and grants persist: any change to the directory is worth a write.
+        self.touch();
         guard!(self.dir.write())
     }
     pub(crate) fn keys(&self) -> RwLockReadGuard<'_, KeySet> {
         guard!(self.keys.read())
     }
     pub(crate) fn keys_mut(&self) -> RwLockWriteGuard<'_, KeySet> {
+        self.touch();
         guard!(self.keys.write())
+    }
+    /// Marks the persisted state as changed; the housekeeper writes it within a second.
+    pub(crate) fn touch(&self) {
+        self.dirty.store(true, Ordering::Relaxed);
     }
     pub(crate) fn knobs(&self) -> MutexGuard<'_, Knobs> {
         guard!(self.knobs.lock())
@@ -201,15 +325,25 @@ impl Tenant {
         guard!(self.log.lock())
     }
 
-    /// The clock that code, device-code and refresh-token lifetimes are judged by: real time
-    /// plus what tests advanced it by, so expiry is testable without waiting.
-    pub(crate) fn now(&self) -> Instant {
-        Instant::now() + *guard!(self.clock_offset.lock())
+    /// The clock that code, device-code and refresh-token lifetimes are stamped with and
+    /// judged by (Unix seconds): real time plus what tests advanced it by, so expiry is
+    /// testable without waiting. Wall-clock seconds, so refresh tokens keep their expiry
+    /// across a restart.
+    pub(crate) fn now(&self) -> u64 {
+        tokens::now_secs().saturating_add(*guard!(self.clock_offset.lock()))
     }
 
-    /// Moves the grant clock forward.
-    pub(crate) fn advance_clock(&self, by: Duration) {
-        *guard!(self.clock_offset.lock()) += by;
+    /// Moves the grant clock forward; refused beyond `MAX_CLOCK_OFFSET` in all (`Err` holds
+    /// how far it may still move).
+    pub(crate) fn advance_clock(&self, secs: u64) -> std::result::Result<(), u64> {
+        let mut offset = guard!(self.clock_offset.lock());
+        match offset.checked_add(secs) {
+            Some(total) if total <= MAX_CLOCK_OFFSET => {
+                *offset = total;
+                Ok(())
+            }
+            _ => Err(MAX_CLOCK_OFFSET.saturating_sub(*offset)),
+        }
     }
 
     /// `{base}/{tid}/v2.0`: the v2 issuer.
@@ -251,11 +385,98 @@ impl Tenant {
     /// Resets grants, knobs, users and the log to their state at start (keys are kept).
     pub(crate) fn reset(&self) {
         *self.knobs() = Knobs::from_options(&self.options);
-        *guard!(self.clock_offset.lock()) = Duration::ZERO;
+        *guard!(self.clock_offset.lock()) = 0;
         *self.grants() = Grants::default();
         *self.dir_mut() = self.initial_dir.clone();
         self.lock_log().clear();
         guard!(self.issued.lock()).clear();
+    }
+
+    /// Forgets expired grants.
+    fn sweep(&self) {
+        let now = self.now();
+        if self.grants().sweep(now) {
+            self.touch();
+        }
+    }
+
+    /// What `--state-dir` keeps, as it stands. Each lock is taken and released on its own,
+    /// so the snapshot never holds two at once.
+    fn snapshot(&self, p: &Persistence) -> state::Persisted {
+        let signing_keys: Vec<state::KeyPem> =
+            self.keys().keys.iter().map(SigningKey::to_pem).collect();
+        let refresh_tokens: Vec<state::RefreshPem> = self
+            .grants()
+            .refresh
+            .iter()
+            .map(|(hash, g)| state::RefreshPem {
+                hash: hash.clone(),
+                client_id: g.client_id.clone(),
+                user_oid: g.user_oid.clone(),
+                mfa: g.mfa,
+                expires: g.expires,
+                revoked: g.revoked,
+            })
+            .collect();
+        let mut s = state::Persisted {
+            version: state::STATE_VERSION,
+            listen: Some(p.listen),
+            api_credential: Some(p.api_credential.clone()),
+            tls: p.tls.clone(),
+            signing_keys,
+            refresh_tokens,
+            ..state::Persisted::default()
+        };
+        let dir = self.dir();
+        s.tenant_id = Some(dir.tenant_id);
+        s.api_client_secret = Some(dir.api_client_secret.clone());
+        p.seed.capture(&dir, &mut s);
+        s
+    }
+
+    /// Writes the state directory when something changed (off the async workers).
+    async fn save_if_dirty(self: &Arc<Self>) {
+        if self.persist.is_none() || !self.dirty.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        let t = Arc::clone(self);
+        let saved = tokio::task::spawn_blocking(move || match &t.persist {
+            Some(p) => p.dir.save(&t.snapshot(p)),
+            None => Ok(()),
+        })
+        .await;
+        match saved {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                // Try again on the next tick: the directory may be back (a full disk emptied).
+                self.touch();
+                tracing::warn!("saving the dev tenant's state: {e}");
+            }
+            Err(e) => tracing::warn!("saving the dev tenant's state stopped: {e}"),
+        }
+    }
+
+    /// Writes the state now, whatever changed (at start and at shutdown).
+    async fn save_now(self: &Arc<Self>) {
+        self.touch();
+        self.save_if_dirty().await;
+    }
+}
+
+/// Sweeps expired grants every half minute and writes the state directory within a second
+/// of a change, until the tenant is dropped.
+async fn housekeeping(tenant: std::sync::Weak<Tenant>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut n: u64 = 0;
+    loop {
+        tick.tick().await;
+        let Some(t) = tenant.upgrade() else { return };
+        n = n.wrapping_add(1);
+        if n.is_multiple_of(30) {
+            t.sweep();
+        }
+        t.save_if_dirty().await;
     }
 }
 
@@ -296,6 +517,9 @@ pub struct StartupInfo {
     pub ca_file: Option<String>,
     /// Base of the control endpoints.
     pub control_url: String,
+    /// The bearer token `/_dev/` requires (with `--control-token`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_token: Option<String>,
 }
 
 /// A seeded user as announced at start.
@@ -322,59 +546,74 @@ pub struct Running {
     listener: TcpListener,
     router: Router,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    tenant: Arc<Tenant>,
     // Holds the CA and credentials on disk until the tenant stops.
     _runtime_dir: Option<tempfile::TempDir>,
 }
 
 impl Running {
-    /// Serves until `shutdown` resolves.
+    /// Serves until `shutdown` resolves, then writes the state directory one last time.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
-        let defaults = Limits::default();
+        let max = self.tenant.options.max_connections.max(1);
         let limits = Limits {
             shutdown_grace: Duration::from_secs(2),
+            max_connections: max,
             // It stands in for a cloud service and serves loopback only, where every client
             // shares one address: a per-peer share would throttle a scaled-out serve-api.
-            max_connections_per_peer: defaults.max_connections,
-            ..defaults
+            // Slow clients are bounded by the body deadline instead.
+            max_connections_per_peer: max,
+            ..Limits::default()
         };
+        // Written at once, so the address is recorded even if the process is killed early.
+        self.tenant.save_now().await;
+        let housekeeper = tokio::spawn(housekeeping(Arc::downgrade(&self.tenant)));
         http_server::serve(self.listener, self.router, self.tls, limits, shutdown).await;
+        housekeeper.abort();
+        self.tenant.save_now().await;
     }
 }
 
-fn write_private(path: &std::path::Path, contents: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| Error::io(format!("writing `{}`", path.display()), e))?;
-    f.write_all(contents.as_bytes())
-        .map_err(|e| Error::io(format!("writing `{}`", path.display()), e))
+/// Binds `addr`; a recorded address that is taken says where it came from.
+async fn bind(addr: SocketAddr, recorded_in: Option<&StateDir>) -> Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        let err = Error::io(format!("binding `{addr}`"), e);
+        match recorded_in {
+            Some(dir) if addr.port() != 0 => err.with_hint(format!(
+                "`{}` recorded this address; stop the dev tenant using it, or pass `--listen` with another port",
+                dir.path().display()
+            )),
+            _ => err,
+        }
+    })
 }
 
-/// Binds the listener, generates keys and certificates, and builds the router.
-pub async fn start(options: Options) -> Result<Running> {
-    let listener = TcpListener::bind(options.listen)
-        .await
-        .map_err(|e| Error::io(format!("binding `{}`", options.listen), e))?;
+/// Binds the listener, generates (or, with a state directory, reloads) keys and
+/// certificates, and builds the router.
+pub async fn start(mut options: Options) -> Result<Running> {
+    let state = options.state_dir.take();
+    let saved = state.as_ref().map(|s| s.loaded.clone()).unwrap_or_default();
+    // Port 0 means "any": with a state directory, the address the previous run had, so the
+    // authority in profiles and stored sessions stays right.
+    let listen = match saved.listen {
+        Some(recorded) if options.listen.port() == 0 && recorded.ip() == options.listen.ip() => {
+            recorded
+        }
+        _ => options.listen,
+    };
+    let listener = bind(listen, state.as_ref()).await?;
     let addr = listener
         .local_addr()
         .map_err(|e| Error::io("reading the bound address", e))?;
     let scheme = if options.tls { "https" } else { "http" };
     let base = format!("{scheme}://{addr}");
 
-    let (runtime_dir, temp) = match &options.runtime_dir {
-        Some(p) => {
-            std::fs::create_dir_all(p)
-                .map_err(|e| Error::io(format!("creating `{}`", p.display()), e))?;
+    let (runtime_dir, temp) = match (&options.runtime_dir, &state) {
+        (Some(p), _) => {
+            state::private_dir(p, "--runtime-dir")?;
             (p.clone(), None)
         }
-        None => {
+        (None, Some(s)) => (s.path().to_path_buf(), None),
+        (None, None) => {
             let t = tempfile::Builder::new()
                 .prefix("azobo-dev-tenant-")
                 .tempdir()
@@ -387,10 +626,25 @@ pub async fn start(options: Options) -> Result<Running> {
     let (keys, app_key, pki) = tokio::task::spawn_blocking({
         let tls = options.tls;
         let ip = addr.ip();
+        let saved = saved.clone();
         move || -> Result<_> {
-            let keys = KeySet::generate()?;
-            let app_key = SigningKey::generate("azobo dev tenant API app credential")?;
-            let pki = if tls { Some(tls::generate(ip)?) } else { None };
+            let keys = match KeySet::from_pem(&saved.signing_keys)? {
+                Some(k) => k,
+                None => KeySet::generate()?,
+            };
+            let app_key = match &saved.api_credential {
+                Some(pem) => SigningKey::from_pem(pem)?,
+                None => SigningKey::generate("azobo dev tenant API app credential")?,
+            };
+            let pki = match (tls, &saved.tls) {
+                (false, _) => None,
+                (true, Some(t)) if t.ip == ip => Some(tls::LocalPki {
+                    ca_pem: t.ca.clone(),
+                    chain_pem: t.chain.clone(),
+                    key_pem: t.key.clone(),
+                }),
+                (true, _) => Some(tls::generate(ip)?),
+            };
             Ok((keys, app_key, pki))
         }
     })
@@ -398,23 +652,53 @@ pub async fn start(options: Options) -> Result<Running> {
     .map_err(|e| Error::failure(format!("key generation stopped: {e}")))??;
 
     let (app_cert_pem, app_key_pem, api_cert) = app_key.credential_files();
-    let cert_path = runtime_dir.join("api-client-certificate.pem");
-    let key_path = runtime_dir.join("api-client-key.pem");
-    write_private(&cert_path, &app_cert_pem)?;
-    write_private(&key_path, &app_key_pem)?;
+    let cert_path = state::write_private(
+        &runtime_dir,
+        "api-client-certificate.pem",
+        app_cert_pem.as_bytes(),
+    )?;
+    let key_path =
+        state::write_private(&runtime_dir, "api-client-key.pem", app_key_pem.as_bytes())?;
 
-    let (tls_acceptor, ca_file) = match pki {
+    let (tls_acceptor, ca_file, tls_pem) = match pki {
         Some(pki) => {
-            let ca_path = runtime_dir.join("ca.pem");
-            write_private(&ca_path, &pki.ca_pem)?;
+            let ca_path = state::write_private(&runtime_dir, "ca.pem", pki.ca_pem.as_bytes())?;
             let acceptor =
                 http_server::tls_acceptor(pki.chain_pem.as_bytes(), pki.key_pem.as_bytes())?;
-            (Some(acceptor), Some(ca_path.display().to_string()))
+            let pem = state::TlsPem {
+                ip: addr.ip(),
+                ca: pki.ca_pem,
+                chain: pki.chain_pem,
+                key: pki.key_pem,
+            };
+            (
+                Some(acceptor),
+                Some(ca_path.display().to_string()),
+                Some(pem),
+            )
         }
-        None => (None, None),
+        None => (None, None, None),
     };
 
-    let dir = options.directory.clone();
+    let seeded = options.directory.clone();
+    let mut dir = seeded.clone();
+    let mut grants = Grants::default();
+    if state.is_some() {
+        state::restore_directory(&mut dir, &saved);
+        for r in &saved.refresh_tokens {
+            grants.refresh.insert(
+                r.hash.clone(),
+                RefreshGrant {
+                    client_id: r.client_id.clone(),
+                    user_oid: r.user_oid.clone(),
+                    mfa: r.mfa,
+                    expires: r.expires,
+                    revoked: r.revoked,
+                },
+            );
+        }
+    }
+    let control_token = options.control_token.then(|| tokens::random_token(32));
     let info = StartupInfo {
         tenant_id: dir.tenant_id.to_string(),
         domain: dir.domain.clone(),
@@ -442,19 +726,39 @@ pub async fn start(options: Options) -> Result<Running> {
             .collect(),
         ca_file,
         control_url: format!("{base}/_dev"),
+        control_token: control_token.clone(),
     };
 
+    let persist = state.map(|dir_handle| Persistence {
+        dir: dir_handle,
+        seed: state::SeedIds::of(&seeded),
+        listen: addr,
+        api_credential: app_key.to_pem(),
+        tls: tls_pem,
+    });
+    let port = addr.port();
     let tenant = Arc::new(Tenant {
         base,
         knobs: Mutex::new(Knobs::from_options(&options)),
-        clock_offset: Mutex::new(Duration::ZERO),
+        clock_offset: Mutex::new(0),
         initial_dir: dir.clone(),
         dir: RwLock::new(dir),
         keys: RwLock::new(keys),
         api_cert,
-        grants: Mutex::new(Grants::default()),
+        grants: Mutex::new(grants),
         log: Mutex::new(log::RequestLog::default()),
         issued: Mutex::new(std::collections::HashSet::new()),
+        // The names a browser on this machine would send for this listener; anything else
+        // is a DNS-rebinding page that resolved its own name to 127.0.0.1.
+        control_hosts: vec![
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("[::1]:{port}"),
+            addr.to_string(),
+        ],
+        control_token,
+        persist,
+        dirty: AtomicBool::new(true),
         options,
     });
 
@@ -462,8 +766,9 @@ pub async fn start(options: Options) -> Result<Running> {
         info,
         addr,
         listener,
-        router: router(tenant),
+        router: router(Arc::clone(&tenant)),
         tls: tls_acceptor,
+        tenant,
         _runtime_dir: temp,
     })
 }
@@ -488,7 +793,10 @@ fn router(tenant: Arc<Tenant>) -> Router {
             "/{tenant}/oauth2/v2.0/authorize",
             get(authorize::show).post(authorize::submit),
         )
-        .route("/{tenant}/oauth2/v2.0/token", post(token::token))
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(token::token).get(token::token_get),
+        )
         .route("/{tenant}/oauth2/v2.0/devicecode", post(token::device_code))
         .route("/{tenant}/oauth2/v2.0/logout", get(authorize::logout))
         .route(
@@ -497,11 +805,128 @@ fn router(tenant: Arc<Tenant>) -> Router {
         )
         .merge(arm::routes())
         .merge(graph::routes())
-        .merge(control::routes())
+        .merge(
+            control::routes().route_layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&tenant),
+                control::guard,
+            )),
+        )
         .fallback(oidc::not_found)
+        .layer(axum::middleware::from_fn(body_cap))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&tenant),
             log::record,
         ))
         .with_state(tenant)
+}
+
+/// A request whose `Content-Length` is over `MAX_BODY` is answered 413 before a byte of its
+/// body is read, in the shape of the API it was sent to; the connection closes after it,
+/// since the body was never read.
+async fn body_cap(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::response::IntoResponse as _;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_none_or(|n| n <= MAX_BODY) {
+        return next.run(req).await;
+    }
+    let message = format!("The request body is larger than {MAX_BODY} bytes.");
+    let path = req.uri().path();
+    let mut resp = if path.starts_with("/_dev/") {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            axum::Json(serde_json::json!({"error": message})),
+        )
+            .into_response()
+    } else if path.starts_with("/graph/") || path.starts_with("/arm/") {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            axum::Json(
+                serde_json::json!({"error": {"code": "RequestEntityTooLarge", "message": message}}),
+            ),
+        )
+            .into_response()
+    } else {
+        errors::AadError::new("invalid_request", 90_020, message)
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            .into_response_with(&uuid::Uuid::new_v4().to_string())
+    };
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(client: &str, expires: u64) -> DeviceGrant {
+        DeviceGrant {
+            user_code: "ABCDEFGHJ".into(),
+            client_id: client.into(),
+            scope: "openid".into(),
+            expires,
+            interval: Duration::from_secs(5),
+            last_poll: None,
+            status: DeviceStatus::Pending,
+        }
+    }
+
+    fn code(expires: u64) -> CodeGrant {
+        CodeGrant {
+            client_id: "c".into(),
+            redirect_uri: "http://localhost".into(),
+            scope: "openid".into(),
+            user_oid: "u".into(),
+            nonce: None,
+            code_challenge: None,
+            mfa: false,
+            expires,
+            redeemed: false,
+        }
+    }
+
+    #[test]
+    fn device_codes_are_capped_per_client_and_expired_ones_make_room() {
+        let mut g = Grants::default();
+        for i in 0..MAX_DEVICE_CODES_PER_CLIENT {
+            assert!(g.device_room("a", 100).is_ok());
+            g.devices.insert(format!("a{i}"), device("a", 200));
+        }
+        assert_eq!(
+            g.device_room("a", 100),
+            Err(MAX_DEVICE_CODES_PER_CLIENT),
+            "one client's cap"
+        );
+        assert!(
+            g.device_room("b", 100).is_ok(),
+            "another client is not locked out"
+        );
+        assert!(
+            g.device_room("a", 200).is_ok(),
+            "expired codes do not count"
+        );
+        assert!(!g.sweep(200));
+        assert!(g.devices.is_empty());
+    }
+
+    #[test]
+    fn codes_stay_bounded_and_the_soonest_to_expire_go_first() {
+        let mut g = Grants::default();
+        for i in 0..MAX_CODES {
+            g.insert_code(format!("k{i}"), code(1_000 + i as u64), 0);
+        }
+        g.insert_code("new".into(), code(1_000_000), 0);
+        assert!(g.codes.len() <= MAX_CODES);
+        assert!(g.codes.contains_key("new"));
+        assert!(!g.codes.contains_key("k0"), "the oldest went");
+        assert!(g.codes.contains_key(&format!("k{}", MAX_CODES - 1)));
+    }
 }

@@ -143,7 +143,7 @@ pub use crate::well_known::{
 };
 
 /// A service principal: an app's presence in this tenant, what grants point at.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServicePrincipal {
     /// Object id.
     pub id: Uuid,
@@ -156,7 +156,7 @@ pub struct ServicePrincipal {
 }
 
 /// An `oauth2PermissionGrant`: consent for a client to call a resource with these scopes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PermissionGrant {
     /// Object id (opaque in Graph).
     pub id: String,
@@ -173,7 +173,7 @@ pub struct PermissionGrant {
 }
 
 /// An application registration, as the sign-in and token endpoints see it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct App {
     /// The application (client) id.
     pub app_id: Uuid,
@@ -202,7 +202,7 @@ pub struct App {
 }
 
 /// A certificate uploaded to an app's `keyCredentials`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CertificateCredential {
     /// base64url SHA-1 thumbprint (`x5t`).
     pub x5t: String,

@@ -26,7 +26,7 @@ use super::seed::User;
 use super::tokens::{self, ClientAuth, Issue, grant_key, random_token};
 use super::{DeviceGrant, DeviceStatus, Fault, Tenant};
 
-/// Largest form body accepted.
+/// Largest form body accepted (a larger `Content-Length` never gets here: `body_cap`).
 const MAX_BODY: usize = 64 * 1024;
 /// Device codes live 15 minutes, as Entra's do.
 const DEVICE_CODE_LIFETIME: Duration = Duration::from_secs(900);
@@ -48,13 +48,24 @@ async fn read_form(headers: &HeaderMap, body: Body) -> Result<Form, AadError> {
     let bytes = http_body_util::Limited::new(body, MAX_BODY)
         .collect()
         .await
-        .map_err(|_| {
-            AadError::new(
-                "invalid_request",
-                90_020,
-                format!("The request body is larger than {MAX_BODY} bytes."),
-            )
-            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                AadError::new(
+                    "invalid_request",
+                    90_020,
+                    format!("The request body is larger than {MAX_BODY} bytes."),
+                )
+                .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            } else {
+                // The server's body deadline passed (a client trickling its body), or the
+                // client went away.
+                AadError::new(
+                    "invalid_request",
+                    90_014,
+                    "The request body was not received in time.",
+                )
+                .with_status(StatusCode::REQUEST_TIMEOUT)
+            }
         })?;
     if !is_form {
         // Entra does not parse other content types, so the first required parameter is missing.
@@ -111,8 +122,12 @@ fn fault_error(f: &Fault) -> AadError {
 }
 
 fn with_headers(mut resp: Response, correlation_id: &str, note: LogNote) -> Response {
-    // The rest of an oversized body was never read: the connection cannot carry another request.
-    let close = resp.status() == StatusCode::PAYLOAD_TOO_LARGE;
+    // The rest of an oversized or late body was never read: the connection cannot carry
+    // another request.
+    let close = matches!(
+        resp.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+    );
     let h = resp.headers_mut();
     if close {
         h.insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -189,6 +204,17 @@ pub(crate) async fn token(
         Err(e) => e.into_response_with(&corr),
     };
     with_headers(resp, &corr, note)
+}
+
+/// `GET /{t}/oauth2/v2.0/token`: Entra answers a JSON error (AADSTS900561), not a bare 405.
+pub(crate) async fn token_get(headers: HeaderMap) -> Response {
+    let corr = correlation(&headers);
+    let e = AadError::new(
+        "invalid_request",
+        900_561,
+        "The endpoint only accepts POST requests. Received a GET request.",
+    );
+    with_headers(e.into_response_with(&corr), &corr, LogNote::default())
 }
 
 /// The authenticated caller.
@@ -591,7 +617,7 @@ fn device_poll(tenant: &Tenant, form: &Form, client: &Client) -> Result<Value, A
         g.last_poll = Some(now);
         if too_soon && matches!(g.status, DeviceStatus::Pending) {
             // RFC 8628 §3.5: the client must add 5 seconds to its interval from now on.
-            g.interval += Duration::from_secs(5);
+            g.interval = g.interval.saturating_add(Duration::from_secs(5));
             return Err(AadError::new(
                 "slow_down",
                 70_016,
@@ -803,22 +829,39 @@ pub(crate) async fn device_code(
         }
         let scope = required(&form, "scope")?;
         scopes::parse(&tenant.dir(), scope)?;
+        let now = tenant.now();
+        // Checked and inserted under one lock, so concurrent requests cannot pass the cap.
+        let mut grants = tenant.grants();
+        if let Err(cap) = grants.device_room(&client_id, now) {
+            let mut e = AadError::new(
+                "temporarily_unavailable",
+                90_055,
+                format!(
+                    "There are too many incoming requests: {cap} device codes are outstanding. Complete or abandon some (they expire after {} minutes) and try again.",
+                    DEVICE_CODE_LIFETIME.as_secs() / 60
+                ),
+            )
+            .with_status(StatusCode::TOO_MANY_REQUESTS);
+            e.retry_after = Some(60);
+            return Err(e);
+        }
         let device_code = random_token(96);
         tenant.record_issued(&device_code);
         let user_code = user_code();
         let interval = tenant.options.device_code_interval;
-        tenant.grants().devices.insert(
+        grants.devices.insert(
             grant_key(&device_code),
             DeviceGrant {
                 user_code: user_code.clone(),
                 client_id,
                 scope: scope.to_owned(),
-                expires: Instant::now() + DEVICE_CODE_LIFETIME,
+                expires: now.saturating_add(DEVICE_CODE_LIFETIME.as_secs()),
                 interval: Duration::from_secs(interval),
                 last_poll: None,
                 status: DeviceStatus::Pending,
             },
         );
+        drop(grants);
         let uri = format!("{}/devicelogin", tenant.base);
         Ok(json!({
             "user_code": user_code,

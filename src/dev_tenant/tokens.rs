@@ -1,7 +1,7 @@
 //! Minting: v1/v2 access tokens, id tokens, refresh tokens and `client_info`, with the claim
 //! sets Entra issues, and the token response around them.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -214,10 +214,11 @@ fn sign(tenant: &Tenant, claims: &Value) -> Result<String, AadError> {
 pub(crate) fn respond(tenant: &Tenant, issue: &Issue<'_>) -> Result<Value, AadError> {
     let tid = tenant.dir().tenant_id.to_string();
     let exp_in = lifetime(tenant);
+    let announced = tenant.knobs().announce_expires_in.unwrap_or(exp_in);
     let mut body = json!({
         "token_type": "Bearer",
-        "expires_in": exp_in,
-        "ext_expires_in": exp_in,
+        "expires_in": announced,
+        "ext_expires_in": announced,
         "access_token": access_token(tenant, issue, &tid, exp_in)?,
     });
     let Some(user) = issue.user else {
@@ -228,16 +229,20 @@ pub(crate) fn respond(tenant: &Tenant, issue: &Issue<'_>) -> Result<Value, AadEr
     if issue.scopes.offline_access {
         let rt = random_token(96);
         tenant.record_issued(&rt);
-        tenant.grants().refresh.insert(
+        let now = tenant.now();
+        tenant.grants().insert_refresh(
             grant_key(&rt),
             RefreshGrant {
                 client_id: issue.client_id.clone(),
                 user_oid: user.oid.to_string(),
                 mfa: issue.mfa,
-                expires: Instant::now() + REFRESH_LIFETIME,
+                expires: now.saturating_add(REFRESH_LIFETIME.as_secs()),
                 revoked: false,
             },
+            now,
         );
+        // Users' sessions survive a restart with `--state-dir`.
+        tenant.touch();
         body["refresh_token"] = json!(rt);
     }
     if issue.scopes.openid {

@@ -175,7 +175,8 @@ async fn unknown_path_is_a_json_404_and_wrong_method_a_405() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "not_found");
-    let r = t.http.get(t.token_url()).send().await.unwrap();
+    // (GET on the token endpoint is Entra's AADSTS900561: tests/it/dev_tenant_hardening.rs.)
+    let r = t.http.delete(t.token_url()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 

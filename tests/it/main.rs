@@ -11,6 +11,7 @@ mod consent;
 mod container;
 mod control;
 mod demo;
+mod dev_tenant_hardening;
 mod device_code;
 mod discovery;
 mod generated;

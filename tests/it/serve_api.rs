@@ -800,7 +800,7 @@ async fn an_absurd_token_lifetime_from_the_identity_platform_is_a_clean_502_not_
     let api = Api::start(&t, &[]).await;
     let bearer = format!("Bearer {}", user_token(&t, "alice").await);
     // The identity platform (the dev tenant here) answers `expires_in` = 2^64 - 1.
-    t.control("token-lifetime", json!({"seconds": u64::MAX}))
+    t.control("token-lifetime", json!({"announce_expires_in": u64::MAX}))
         .await;
     let (status, _, body) = api.get("/subscriptions", Some(&bearer)).await;
     assert_eq!(status, 502, "{body}");
@@ -830,7 +830,7 @@ async fn an_absurd_token_lifetime_from_the_identity_platform_is_a_clean_502_not_
     t.control("token-lifetime", json!({"seconds": 3600})).await;
     let (status, _, body) = api.get("/subscriptions", Some(&bearer)).await;
     assert_eq!(status, 200, "{body}");
-    t.control("token-lifetime", json!({"seconds": u64::MAX}))
+    t.control("token-lifetime", json!({"announce_expires_in": u64::MAX}))
         .await;
     // And the CLI keeps a sane expiry for such a token.
     let mut sh = crate::support::Shell::new(&t, crate::support::Keyring::File);

@@ -91,6 +91,11 @@ impl DevTenant {
         }
     }
 
+    /// The tenant's process id.
+    pub fn pid(&self) -> u32 {
+        self._child.id().expect("running")
+    }
+
     pub fn s(&self, key: &str) -> String {
         self.info[key]
             .as_str()
@@ -122,11 +127,21 @@ impl DevTenant {
         format!("{short}@contoso.example")
     }
 
+    /// A request to `{control_url}/{path}`, with the control token when the tenant has one.
+    pub fn control_request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let req = self
+            .http
+            .request(method, format!("{}/{path}", self.s("control_url")));
+        match self.info["control_token"].as_str() {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
     /// POSTs a control call and asserts it succeeded.
     pub async fn control(&self, path: &str, body: Value) -> Value {
         let r = self
-            .http
-            .post(format!("{}/{path}", self.s("control_url")))
+            .control_request(reqwest::Method::POST, path)
             .json(&body)
             .send()
             .await
@@ -156,9 +171,7 @@ impl DevTenant {
 
     /// `GET {control_url}/{path}` as JSON.
     pub async fn control_get(&self, path: &str) -> Value {
-        let url = format!("{}/{path}", self.s("control_url"));
-        self.http
-            .get(url)
+        self.control_request(reqwest::Method::GET, path)
             .send()
             .await
             .unwrap()
