@@ -71,6 +71,21 @@ pub fn complete_profile(current: &OsStr) -> Vec<CompletionCandidate> {
         .collect()
 }
 
+/// Candidates for a value parsed ignoring case (`--state`): matched ignoring case too, so
+/// `en<TAB>` offers `Enabled` as `--state en` would accept it.
+pub fn complete_ignoring_case<E: clap::ValueEnum>(current: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(current) = current.to_str() else {
+        return Vec::new();
+    };
+    let current = current.to_ascii_lowercase();
+    E::value_variants()
+        .iter()
+        .filter_map(clap::ValueEnum::to_possible_value)
+        .filter(|v| v.get_name().to_ascii_lowercase().starts_with(&current))
+        .map(|v| CompletionCandidate::new(v.get_name()))
+        .collect()
+}
+
 /// The last `--config PATH` / `--config=PATH` among the words being completed (the words after
 /// clap_complete's `--`), with a leading `~/` expanded as the shell will when it runs the line.
 fn config_flag(args: impl IntoIterator<Item = String>) -> Option<PathBuf> {

@@ -23,7 +23,15 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
     /// Only subscriptions in this state (any case)
-    #[arg(long, value_name = "STATE", value_enum, ignore_case = true)]
+    #[arg(
+        long,
+        value_name = "STATE",
+        value_enum,
+        ignore_case = true,
+        add = clap_complete::ArgValueCompleter::new(
+            crate::commands::completions::complete_ignoring_case::<State>
+        )
+    )]
     pub state: Option<State>,
     /// If the API asks for a new sign-in (MFA), use the device code flow for it
     #[arg(long)]

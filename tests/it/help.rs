@@ -132,6 +132,14 @@ fn completion_offers_profiles_from_the_config_file_and_fixed_values_not_files() 
         &[],
     );
     assert_eq!(got, ["Enabled", "Warned", "PastDue", "Disabled", "Deleted"]);
+    // Parsed ignoring case, so completed ignoring case.
+    let got = complete(
+        h.path(),
+        &work,
+        &["azobo", "subscriptions", "--state", "d"],
+        &[],
+    );
+    assert_eq!(got, ["Disabled", "Deleted"]);
     let got = complete(h.path(), &work, &["azobo", "version", "-o", ""], &[]);
     assert_eq!(got, ["table", "json", "yaml", "tsv", "none"]);
     for words in [
