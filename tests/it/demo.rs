@@ -154,3 +154,91 @@ async fn demo_keep_running_prints_working_variables_and_stops_on_sigterm() {
         .unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// At a terminal with no display (SSH), the demo's sign-in falls back to a device code without
+/// printing an authorize URL first, and its story then names the device code flow.
+#[tokio::test]
+async fn demo_without_a_display_falls_back_to_a_device_code_and_says_so() {
+    let h = home();
+    let log = h.path().join("screen.log");
+    let base = azobo(h.path());
+    let mut cmd = std::process::Command::new("script");
+    cmd.args([
+        "-qfec",
+        &format!("{} demo", shell_words::quote(crate::support::bin())),
+        log.to_str().unwrap(),
+    ])
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::null());
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    for k in [
+        "CI",
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+        "BROWSER",
+        "AZOBO_BROWSER",
+    ] {
+        cmd.env_remove(k);
+    }
+    let mut child = cmd.spawn().unwrap();
+    // The device code message names the page and the code; approve it as a person would.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let (page, code) = loop {
+        let screen = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(rest) = screen.split("open the page ").nth(1) {
+            let page = rest.split_whitespace().next().unwrap_or("").to_owned();
+            if let Some(code) = rest
+                .split("enter the code ")
+                .nth(1)
+                .and_then(|c| c.split_whitespace().next())
+            {
+                break (page, code.to_owned());
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no device code shown:\n{screen}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let control = page.replace("/devicelogin", "/_dev/device/approve");
+    let approved = reqwest::Client::new()
+        .post(&control)
+        .json(&serde_json::json!({
+            "user_code": code,
+            "username": "alice@contoso.example",
+            "consent": true,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 200);
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let screen = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{screen}");
+    assert!(
+        screen.contains("switching to the device code flow"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("Sign in at:"),
+        "an authorize URL was printed before the fallback:\n{screen}"
+    );
+    assert!(
+        screen.contains("with the device code flow (no browser could be opened here)"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("the redirect landed on a loopback port"),
+        "{screen}"
+    );
+    assert!(screen.contains("Contoso Production"), "{screen}");
+}
