@@ -42,29 +42,14 @@ async fn msal_for_python_accepts_the_dev_tenant() {
     .await;
     let setup = sh.run(&["setup", "--name", "msal", "--json"]);
     assert_eq!(setup.code, Some(0), "{}", setup.stderr);
-    let out = tokio::process::Command::new(python)
-        .arg(repo_root().join("tests/msal/conformance.py"))
-        .env("AZOBO_DEV_TENANT", t.info.to_string())
-        .env("AZOBO_SETUP_REPORT", setup.stdout.trim())
-        .env("REQUESTS_CA_BUNDLE", t.s("ca_file"))
-        .env("PYTHONWARNINGS", "ignore")
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "MSAL conformance failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .contains("14 passed, 0 failed"),
-        "{stdout}"
-    );
+    run_checks(
+        &python,
+        "conformance.py",
+        &t,
+        &[("AZOBO_SETUP_REPORT", setup.stdout.trim())],
+        14,
+    )
+    .await;
 }
 
 /// A Python that has azure-identity and the ARM SDK (tests/msal/requirements.txt).
@@ -88,20 +73,40 @@ async fn azure_identity_the_arm_sdk_and_msal_instance_discovery_accept_the_dev_t
         return;
     };
     let t = DevTenant::start(&["--tls"]).await;
+    // What the README tells azure-identity users to set.
+    let host = t.base();
+    run_checks(
+        &python,
+        "azure_sdk.py",
+        &t,
+        &[("AZURE_AUTHORITY_HOST", host.as_str())],
+        8,
+    )
+    .await;
+}
+
+/// Runs `tests/msal/{script}` against `t` (HTTPS, its CA trusted) and asserts all `checks` of
+/// it passed, by its closing "N passed, 0 failed" line.
+async fn run_checks(
+    python: &std::path::Path,
+    script: &str,
+    t: &DevTenant,
+    env: &[(&str, &str)],
+    checks: usize,
+) {
     let out = tokio::process::Command::new(python)
-        .arg(repo_root().join("tests/msal/azure_sdk.py"))
+        .arg(repo_root().join("tests/msal").join(script))
         .env("AZOBO_DEV_TENANT", t.info.to_string())
         .env("REQUESTS_CA_BUNDLE", t.s("ca_file"))
-        // What the README tells azure-identity users to set.
-        .env("AZURE_AUTHORITY_HOST", t.base())
         .env("PYTHONWARNINGS", "ignore")
+        .envs(env.iter().copied())
         .output()
         .await
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "azure SDK checks failed:\n{stdout}\n{}",
+        "{script} failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
@@ -109,7 +114,7 @@ async fn azure_identity_the_arm_sdk_and_msal_instance_discovery_accept_the_dev_t
             .lines()
             .last()
             .unwrap_or_default()
-            .contains("8 passed, 0 failed"),
+            .contains(&format!("{checks} passed, 0 failed")),
         "{stdout}"
     );
 }
