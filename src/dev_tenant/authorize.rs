@@ -318,6 +318,21 @@ fn consent_and_approve(
     approve(tenant, v, p, username)
 }
 
+/// The request's parameters as hidden form fields, so the page's POST carries the request on;
+/// `except` are the ones the page's own buttons set.
+fn hidden_fields(p: &Params, except: &[&str]) -> String {
+    p.iter()
+        .filter(|(k, _)| !except.contains(&k.as_str()))
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                attr(k),
+                attr(v)
+            )
+        })
+        .collect()
+}
+
 /// The consent step: what the app asks for, Accept or Cancel.
 fn consent_page(
     tenant: &Tenant,
@@ -326,17 +341,7 @@ fn consent_page(
     username: &str,
     needed: &(String, Vec<String>),
 ) -> Response {
-    let hidden: String = p
-        .iter()
-        .filter(|(k, _)| k.as_str() != "action" && k.as_str() != "consent")
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                attr(k),
-                attr(v)
-            )
-        })
-        .collect();
+    let hidden = hidden_fields(p, &["action", "consent"]);
     let dir = tenant.dir();
     let client = p.get("client_id").map_or("", String::as_str);
     let app = dir
@@ -375,17 +380,7 @@ fn consent_page(
 }
 
 fn sign_in_page(tenant: &Tenant, t: &str, p: &Params) -> Response {
-    let hidden: String = p
-        .iter()
-        .filter(|(k, _)| k.as_str() != "username" && k.as_str() != "action")
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                attr(k),
-                attr(v)
-            )
-        })
-        .collect();
+    let hidden = hidden_fields(p, &["username", "action"]);
     let hint = p.get("login_hint").map(|h| h.to_ascii_lowercase());
     let users: String = tenant
         .dir()
