@@ -5,21 +5,12 @@ use std::collections::HashSet;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{ARM_SCOPE, DevTenant};
-
-async fn arm_token(t: &DevTenant, user: &str) -> String {
-    let api = t.api_tokens(user).await;
-    let (s, b) = t
-        .obo(api["access_token"].as_str().unwrap(), ARM_SCOPE)
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    b["access_token"].as_str().unwrap().to_owned()
-}
+use crate::support::DevTenant;
 
 #[tokio::test]
 async fn every_page_of_250_subscriptions_with_next_link() {
     let t = DevTenant::start(&[]).await;
-    let token = arm_token(&t, "bob").await;
+    let token = t.arm_token("bob").await;
     let mut url = t.subscriptions_url();
     let mut ids = HashSet::new();
     let mut pages = 0;
@@ -67,7 +58,7 @@ async fn every_page_of_250_subscriptions_with_next_link() {
 #[tokio::test]
 async fn page_size_knob_and_empty_list() {
     let t = DevTenant::start(&["--page-size", "2"]).await;
-    let token = arm_token(&t, "alice").await;
+    let token = t.arm_token("alice").await;
     let (_, _, b) = t.arm(&t.subscriptions_url(), Some(&token)).await;
     assert_eq!(b["value"].as_array().unwrap().len(), 2);
     assert!(b["nextLink"].is_string());
@@ -75,7 +66,7 @@ async fn page_size_knob_and_empty_list() {
     let (_, _, b) = t.arm(&t.subscriptions_url(), Some(&token)).await;
     assert_eq!(b["value"].as_array().unwrap().len(), 4);
     assert!(b.get("nextLink").is_none());
-    let carol = arm_token(&t, "carol").await;
+    let carol = t.arm_token("carol").await;
     let (s, _, b) = t.arm(&t.subscriptions_url(), Some(&carol)).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b["value"], json!([]));
@@ -104,7 +95,7 @@ async fn arm_refuses_missing_garbage_and_misdirected_tokens() {
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(b["error"]["code"], "InvalidAuthenticationTokenAudience");
-    let token = arm_token(&t, "alice").await;
+    let token = t.arm_token("alice").await;
     let (s, _, b) = t
         .arm(&format!("{}/subscriptions", t.s("arm_url")), Some(&token))
         .await;
@@ -123,7 +114,7 @@ async fn arm_refuses_missing_garbage_and_misdirected_tokens() {
 #[tokio::test]
 async fn expired_arm_token_is_expired_authentication_token() {
     let t = DevTenant::start(&["--token-lifetime", "1"]).await;
-    let token = arm_token(&t, "alice").await;
+    let token = t.arm_token("alice").await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (s, _, b) = t.arm(&t.subscriptions_url(), Some(&token)).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -133,7 +124,7 @@ async fn expired_arm_token_is_expired_authentication_token() {
 #[tokio::test]
 async fn injected_throttling_and_outages_then_recovery() {
     let t = DevTenant::start(&[]).await;
-    let token = arm_token(&t, "alice").await;
+    let token = t.arm_token("alice").await;
     t.control(
         "faults",
         json!({"target": "arm", "status": 429, "count": 2, "retry_after": 3}),

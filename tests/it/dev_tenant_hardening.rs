@@ -5,13 +5,12 @@
 
 use std::time::Duration;
 
-use oauth2::PkceCodeChallenge;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::support::{
-    ARM_SCOPE, DevTenant, Keyring, REDIRECT, Shell, assert_aad_error, azobo, home, rss_kib,
+    ARM_SCOPE, DevTenant, Keyring, Shell, assert_aad_error, azobo, home, rss_kib,
 };
 
 const GRAPH_CLI_TOOLS: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
@@ -423,42 +422,14 @@ async fn slow_bodies_cannot_starve_a_legitimate_request() {
     );
 }
 
-/// Signs `user` in with `client_id` (a public client) through auto-approve.
-async fn sign_in_with(t: &DevTenant, client_id: &str, user: &str, scope: &str) -> Value {
-    t.control("auto-approve", json!({"username": t.user(user)}))
-        .await;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut url = url::Url::parse(&format!("{}/oauth2/v2.0/authorize", t.authority())).unwrap();
-    url.query_pairs_mut()
-        .append_pair("client_id", client_id)
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", REDIRECT)
-        .append_pair("scope", scope)
-        .append_pair("code_challenge", challenge.as_str())
-        .append_pair("code_challenge_method", "S256");
-    let q = t.follow(url.as_str()).await;
-    let (status, body) = t
-        .token(&[
-            ("client_id", client_id),
-            ("grant_type", "authorization_code"),
-            ("code", &q["code"]),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier.secret()),
-            ("scope", scope),
-        ])
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
-
 async fn graph_token(t: &DevTenant) -> String {
-    let b = sign_in_with(
-        t,
-        GRAPH_CLI_TOOLS,
-        "alice",
-        "openid offline_access https://graph.microsoft.com/Application.ReadWrite.All",
-    )
-    .await;
+    let b = t
+        .sign_in_with(
+            GRAPH_CLI_TOOLS,
+            "alice",
+            "openid offline_access https://graph.microsoft.com/Application.ReadWrite.All",
+        )
+        .await;
     b["access_token"].as_str().unwrap().to_owned()
 }
 

@@ -2,45 +2,14 @@
 //! exchanges at once, admin consent is an admin's, Graph's rules and error shape hold, and a
 //! deleted app is gone for sign-in too.
 
-use oauth2::PkceCodeChallenge;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{ARM_SCOPE, DevTenant, REDIRECT, claims};
+use crate::support::{ARM_SCOPE, DevTenant, claims};
 
 const GRAPH_CLI_TOOLS: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 const ARM_APP: &str = "797f4846-ba00-4fd7-ba43-dac1f8f63013";
 const GRAPH_SCOPES: &str = "openid profile offline_access https://graph.microsoft.com/Application.ReadWrite.All https://graph.microsoft.com/DelegatedPermissionGrant.ReadWrite.All";
-
-/// Signs `user` in with `client_id` (a public client) through auto-approve; the token response.
-async fn sign_in_with(t: &DevTenant, client_id: &str, user: &str, scope: &str) -> Value {
-    t.control("auto-approve", json!({"username": t.user(user)}))
-        .await;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut url = url::Url::parse(&format!("{}/oauth2/v2.0/authorize", t.authority())).unwrap();
-    url.query_pairs_mut()
-        .append_pair("client_id", client_id)
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", REDIRECT)
-        .append_pair("scope", scope)
-        .append_pair("state", "s")
-        .append_pair("code_challenge", challenge.as_str())
-        .append_pair("code_challenge_method", "S256");
-    let q = t.follow(url.as_str()).await;
-    let code = q.get("code").unwrap_or_else(|| panic!("no code: {q:?}"));
-    let (status, body) = t
-        .token(&[
-            ("client_id", client_id),
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier.secret()),
-            ("scope", scope),
-        ])
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
 
 /// A Graph client for one user's token.
 struct Graph<'a> {
@@ -50,7 +19,7 @@ struct Graph<'a> {
 
 impl<'a> Graph<'a> {
     async fn as_user(t: &'a DevTenant, user: &str) -> Self {
-        let body = sign_in_with(t, GRAPH_CLI_TOOLS, user, GRAPH_SCOPES).await;
+        let body = t.sign_in_with(GRAPH_CLI_TOOLS, user, GRAPH_SCOPES).await;
         let token = body["access_token"].as_str().unwrap().to_owned();
         let c = claims(&token);
         assert_eq!(c["aud"], "00000003-0000-0000-c000-000000000000");
@@ -182,13 +151,13 @@ async fn an_obo_pair_registered_through_graph_signs_in_and_exchanges_at_once() {
     );
 
     // The new apps work for sign-in at once; OBO waits for admin consent to ARM.
-    let user = sign_in_with(
-        &t,
-        cli_app,
-        "bob",
-        &format!("openid profile offline_access api://{api_app}/access_as_user"),
-    )
-    .await;
+    let user = t
+        .sign_in_with(
+            cli_app,
+            "bob",
+            &format!("openid profile offline_access api://{api_app}/access_as_user"),
+        )
+        .await;
     let assertion = user["access_token"].as_str().unwrap();
     assert_eq!(claims(assertion)["aud"], api_app);
     let obo = |secret: String, assertion: String| {

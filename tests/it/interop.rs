@@ -2,11 +2,10 @@
 //! `/tenants` and `/metadata/endpoints`, `api-version` checks, Entra's v1 issuer, and the
 //! first-party public clients (Azure CLI, Microsoft Graph Command Line Tools).
 
-use oauth2::PkceCodeChallenge;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{ARM_SCOPE, DevTenant, REDIRECT, assert_aad_error, claims};
+use crate::support::{ARM_SCOPE, DevTenant, assert_aad_error, claims};
 
 const AZURE_CLI: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 const GRAPH_CLI_TOOLS: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
@@ -182,19 +181,10 @@ async fn arm_metadata_endpoints_as_az_cloud_register_reads_them() {
     assert_eq!(b["error"]["code"], "InvalidApiVersionParameter");
 }
 
-async fn bob_arm_token(t: &DevTenant) -> String {
-    let api = t.api_tokens("bob").await;
-    let (s, b) = t
-        .obo(api["access_token"].as_str().unwrap(), ARM_SCOPE)
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    b["access_token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn arm_tenants_lists_the_home_tenant_in_arms_shape() {
     let t = DevTenant::start(&[]).await;
-    let token = bob_arm_token(&t).await;
+    let token = t.arm_token("bob").await;
     let tid = t.s("tenant_id");
     let (s, h, b) = t
         .arm(
@@ -239,7 +229,7 @@ async fn arm_tenants_lists_the_home_tenant_in_arms_shape() {
 #[tokio::test]
 async fn arm_refuses_api_versions_it_does_not_know_and_accepts_the_ones_clients_send() {
     let t = DevTenant::start(&[]).await;
-    let token = bob_arm_token(&t).await;
+    let token = t.arm_token("bob").await;
     let arm = t.s("arm_url");
     for bad in [
         "1999-01-01",
@@ -410,30 +400,13 @@ async fn the_azure_cli_and_graph_command_line_tools_are_built_in_public_clients(
             .contains("Application.ReadWrite.All")
     );
     // Graph Command Line Tools: Graph scopes by auth code with a loopback redirect, no consent.
-    t.control("auto-approve", json!({"username": t.user("alice")}))
+    let b = t
+        .sign_in_with(
+            GRAPH_CLI_TOOLS,
+            "alice",
+            "openid offline_access https://graph.microsoft.com/Application.ReadWrite.All",
+        )
         .await;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let scope = "openid offline_access https://graph.microsoft.com/Application.ReadWrite.All";
-    let mut url = url::Url::parse(&format!("{}/oauth2/v2.0/authorize", t.authority())).unwrap();
-    url.query_pairs_mut()
-        .append_pair("client_id", GRAPH_CLI_TOOLS)
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", REDIRECT)
-        .append_pair("scope", scope)
-        .append_pair("code_challenge", challenge.as_str())
-        .append_pair("code_challenge_method", "S256");
-    let q = t.follow(url.as_str()).await;
-    let (s, b) = t
-        .token(&[
-            ("client_id", GRAPH_CLI_TOOLS),
-            ("grant_type", "authorization_code"),
-            ("code", &q["code"]),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier.secret()),
-            ("scope", scope),
-        ])
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(
         claims(b["access_token"].as_str().unwrap())["azp"],
         json!(null)

@@ -201,11 +201,21 @@ impl DevTenant {
 
     /// The authorize URL for the CLI app with PKCE; returns it with the verifier.
     pub fn authorize_url(&self, scope: &str, extra: &[(&str, &str)]) -> (String, String) {
+        self.authorize_url_for(&self.cli_id(), scope, extra)
+    }
+
+    /// The authorize URL for public client `client_id` with PKCE; returns it with the verifier.
+    fn authorize_url_for(
+        &self,
+        client_id: &str,
+        scope: &str,
+        extra: &[(&str, &str)],
+    ) -> (String, String) {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut url =
             url::Url::parse(&format!("{}/oauth2/v2.0/authorize", self.authority())).unwrap();
         url.query_pairs_mut()
-            .append_pair("client_id", &self.cli_id())
+            .append_pair("client_id", client_id)
             .append_pair("response_type", "code")
             .append_pair("redirect_uri", REDIRECT)
             .append_pair("scope", scope)
@@ -241,23 +251,37 @@ impl DevTenant {
     pub async fn sign_in(&self, user: &str, scope: &str, extra: &[(&str, &str)]) -> Value {
         self.control("auto-approve", json!({"username": self.user(user)}))
             .await;
-        self.redeem_auto_approved(scope, extra).await
+        self.redeem_auto_approved(&self.cli_id(), scope, extra)
+            .await
+    }
+
+    /// Signs `user` in with public client `client_id` (the Azure CLI, Graph's tools, an app
+    /// registered through Graph) through auto-approve; returns the token response.
+    pub async fn sign_in_with(&self, client_id: &str, user: &str, scope: &str) -> Value {
+        self.control("auto-approve", json!({"username": self.user(user)}))
+            .await;
+        self.redeem_auto_approved(client_id, scope, &[]).await
     }
 
     /// Signs in a user by full UPN.
     pub async fn sign_in_as(&self, username: &str, scope: &str) -> Value {
         self.control("auto-approve", json!({"username": username}))
             .await;
-        self.redeem_auto_approved(scope, &[]).await
+        self.redeem_auto_approved(&self.cli_id(), scope, &[]).await
     }
 
-    async fn redeem_auto_approved(&self, scope: &str, extra: &[(&str, &str)]) -> Value {
-        let (url, verifier) = self.authorize_url(scope, extra);
+    async fn redeem_auto_approved(
+        &self,
+        client_id: &str,
+        scope: &str,
+        extra: &[(&str, &str)],
+    ) -> Value {
+        let (url, verifier) = self.authorize_url_for(client_id, scope, extra);
         let q = self.follow(&url).await;
         let code = q.get("code").unwrap_or_else(|| panic!("no code in {q:?}"));
         let (status, body) = self
             .token(&[
-                ("client_id", &self.cli_id()),
+                ("client_id", client_id),
                 ("grant_type", "authorization_code"),
                 ("code", code),
                 ("redirect_uri", REDIRECT),
@@ -267,6 +291,16 @@ impl DevTenant {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
+    }
+
+    /// A user's ARM token, exchanged On-Behalf-Of them by the API app.
+    pub async fn arm_token(&self, user: &str) -> String {
+        let api = self.api_tokens(user).await;
+        let (s, b) = self
+            .obo(api["access_token"].as_str().unwrap(), ARM_SCOPE)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        b["access_token"].as_str().unwrap().to_owned()
     }
 
     /// A user's access token for the API (`openid profile offline_access` + the API scope).
