@@ -6,13 +6,9 @@ dev tenant, as the README tells users to set it. Each check prints PASS or FAIL;
 'N passed, N failed' and the exit code is 1 when any check failed.
 """
 
-import base64
-import json
 import os
-import sys
 import threading
 import time
-import traceback
 import urllib.parse
 
 import azure.identity
@@ -22,44 +18,16 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.identity import ClientSecretCredential, OnBehalfOfCredential
 from azure.mgmt.subscription import SubscriptionClient
 
-INFO = json.loads(os.environ["AZOBO_DEV_TENANT"])
+from devtenant import AUTHORITY, INFO, USERS, check, claims_of, control, finish, request_log
+
 BASE = INFO["base_url"]
 TENANT = INFO["tenant_id"]
-AUTHORITY = INFO["authority"]
-CONTROL = INFO["control_url"]
 DISCOVERY = f"{BASE}/common/discovery/instance"
 ARM_DEFAULT = "https://management.azure.com/.default"
 AZURE_CLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
-USERS = {u["username"].split("@")[0]: u for u in INFO["users"]}
 REDIRECT = "http://localhost:53118"
 
 assert os.environ.get("AZURE_AUTHORITY_HOST") == BASE, "the test sets AZURE_AUTHORITY_HOST"
-
-results = []
-
-
-def check(name):
-    def wrap(fn):
-        try:
-            fn()
-            results.append((name, True))
-            print(f"PASS {name}", flush=True)
-        except Exception:  # noqa: BLE001 - every failure is reported, not raised
-            results.append((name, False))
-            print(f"FAIL {name}\n{traceback.format_exc()}", flush=True)
-        return fn
-
-    return wrap
-
-
-def control(path, body=None):
-    r = requests.post(f"{CONTROL}/{path}", json=body or {}, timeout=10)
-    assert r.status_code == 200, (path, r.status_code, r.text)
-    return r.json()
-
-
-def request_log():
-    return requests.get(f"{CONTROL}/requests", timeout=10).json()["requests"]
 
 
 def mark():
@@ -70,11 +38,6 @@ def mark():
 
 def paths_since(seq):
     return [e["path"] for e in request_log() if e["seq"] >= seq]
-
-
-def claims_of(jwt):
-    payload = jwt.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 def sign_in(app, user, scopes):
@@ -208,7 +171,4 @@ def _():
     assert tenants[0].id == f"/tenants/{TENANT}", tenants[0].id
 
 
-passed = sum(1 for _, ok in results if ok)
-failed = len(results) - passed
-print(f"azure-identity {azure.identity.__version__}, msal {msal.__version__}: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish(f"azure-identity {azure.identity.__version__}, msal {msal.__version__}")

@@ -5,14 +5,11 @@ arrives in AZOBO_DEV_TENANT and its CA in REQUESTS_CA_BUNDLE. Each check prints 
 last line is the plain 'N passed, N failed' summary and the exit code is 1 when any check failed.
 """
 
-import base64
 import hashlib
 import json
 import os
-import sys
 import threading
 import time
-import traceback
 import urllib.parse
 
 import msal
@@ -20,44 +17,11 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-INFO = json.loads(os.environ["AZOBO_DEV_TENANT"])
-AUTHORITY = INFO["authority"]
-CONTROL = INFO["control_url"]
+from devtenant import AUTHORITY, INFO, USERS, check, claims_of, control, finish, request_log
+
 API_SCOPE = INFO["api_scope"]
 ARM_SCOPE = "https://management.azure.com/user_impersonation"
-USERS = {u["username"].split("@")[0]: u for u in INFO["users"]}
 REDIRECT = "http://localhost:53117"
-
-results = []
-
-
-def check(name):
-    def wrap(fn):
-        try:
-            fn()
-            results.append((name, True))
-            print(f"PASS {name}", flush=True)
-        except Exception:  # noqa: BLE001 - every failure is reported, not raised
-            results.append((name, False))
-            print(f"FAIL {name}\n{traceback.format_exc()}", flush=True)
-        return fn
-
-    return wrap
-
-
-def control(path, body=None):
-    r = requests.post(f"{CONTROL}/{path}", json=body or {}, timeout=10)
-    assert r.status_code == 200, (path, r.status_code, r.text)
-    return r.json()
-
-
-def request_log():
-    return requests.get(f"{CONTROL}/requests", timeout=10).json()["requests"]
-
-
-def claims_of(jwt):
-    payload = jwt.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 def public_app():
@@ -300,7 +264,6 @@ def _():
     assert r.status_code == 200 and r.json()["count"]["value"] == 250, (r.status_code, r.text[:200])
 
 
-
 @check("MSAL signs in with the CLI app `azobo setup` registered and does OBO with its API app's secret")
 def _():
     setup = json.loads(os.environ["AZOBO_SETUP_REPORT"])
@@ -319,7 +282,4 @@ def _():
     assert claims_of(obo["access_token"])["appid"] == registered["api"]["appId"]
 
 
-passed = sum(1 for _, ok in results if ok)
-failed = len(results) - passed
-print(f"msal {msal.__version__}: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish(f"msal {msal.__version__}")
