@@ -304,6 +304,16 @@ pub fn config_path(flag: Option<&Path>, env: &Env) -> Result<(PathBuf, bool)> {
     Ok((dirs.config_dir().join("config.toml"), false))
 }
 
+/// ` --profile NAME` for a command line that must reach profile `name` (quoted for a shell when
+/// it needs it), or nothing for the default profile: what a hint adds to the command it offers.
+pub fn profile_flag(name: &str) -> String {
+    if name == DEFAULT_PROFILE {
+        String::new()
+    } else {
+        format!(" --profile {}", shell_words::quote(name))
+    }
+}
+
 /// A profile's keys in the file, in the order `azobo config` shows them; each has its
 /// `AZOBO_*` variable at the same place in `env_vars::PROFILE_VARS`.
 pub const PROFILE_KEYS: [&str; 7] = [

@@ -181,11 +181,7 @@ impl Error {
         if self.has_own_hint() {
             return self;
         }
-        let profile_flag = if profile == crate::config::DEFAULT_PROFILE {
-            String::new()
-        } else {
-            format!(" --profile {}", shell_words::quote(profile))
-        };
+        let profile_flag = crate::config::profile_flag(profile);
         match (&self, command) {
             (Self::SignInRequired { .. }, "login" | "demo") => self.without_hint(),
             (Self::SignInRequired { .. }, _) => {

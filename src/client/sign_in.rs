@@ -183,12 +183,10 @@ pub fn parse_claims_b64(b64: &str) -> Result<String> {
 /// no character a shell would act on, and profile names are letters, digits, `-`, `_` and `.`.
 pub fn claims_command(profile: &str, claims: &str) -> String {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.as_bytes());
-    let profile_flag = if profile == crate::config::DEFAULT_PROFILE {
-        String::new()
-    } else {
-        format!("--profile {profile} ")
-    };
-    format!("azobo {profile_flag}login --claims-b64 {b64}")
+    format!(
+        "azobo{} login --claims-b64 {b64}",
+        crate::config::profile_flag(profile)
+    )
 }
 
 fn callback_error(error: &str, description: &str) -> Error {

@@ -96,6 +96,7 @@ pub struct Where<'a> {
 /// Runs `azobo config`.
 pub fn run(args: &Args, at: &Where<'_>, printer: &Printer) -> Result<Output> {
     let name = config::profile_name(at.profile, at.env);
+    let path = || config::config_path(at.config_file, at.env).map(|(p, _)| p);
     match &args.action {
         Action::Show => Ok(Output::Profile(Box::new(config::load(
             at.profile,
@@ -103,10 +104,11 @@ pub fn run(args: &Args, at: &Where<'_>, printer: &Printer) -> Result<Output> {
             at.env,
             &Overrides::default(),
         )?))),
-        Action::Path => Ok(Output::Path(config::config_path(at.config_file, at.env)?.0)),
+        Action::Path => Ok(Output::Path(path()?)),
         Action::Set { key, value } => {
-            let path = change(
-                at,
+            let path = path()?;
+            change(
+                &path,
                 &name,
                 &[Edit::Set(key_name(key)?, value.clone())],
                 false,
@@ -118,7 +120,8 @@ pub fn run(args: &Args, at: &Where<'_>, printer: &Printer) -> Result<Output> {
             Ok(Output::Nothing)
         }
         Action::Unset { key } => {
-            let path = change(at, &name, &[Edit::Remove(key_name(key)?)], false)?;
+            let path = path()?;
+            change(&path, &name, &[Edit::Remove(key_name(key)?)], false)?;
             printer.info(&format!(
                 "Removed `{key}` from profile `{name}` ({}).",
                 path.display()
@@ -126,7 +129,7 @@ pub fn run(args: &Args, at: &Where<'_>, printer: &Printer) -> Result<Output> {
             Ok(Output::Nothing)
         }
         Action::Init(init) => {
-            let (path, _) = config::config_path(at.config_file, at.env)?;
+            let path = path()?;
             if !init.force && config_edit::has_profile(&path, &name)? {
                 return Err(Error::usage(format!(
                     "profile `{name}` is already in `{}`",
@@ -134,7 +137,7 @@ pub fn run(args: &Args, at: &Where<'_>, printer: &Printer) -> Result<Output> {
                 ))
                 .with_hint(format!(
                     "add `--force` to replace it, or change one key with `azobo config set{}`",
-                    profile_flag(&name)
+                    config::profile_flag(&name)
                 )));
             }
             let edits = init_edits(init)?;
@@ -143,11 +146,11 @@ pub fn run(args: &Args, at: &Where<'_>, printer: &Printer) -> Result<Output> {
                     "nothing to write: give `--from-dev-tenant` or the profile's values (`--tenant`, `--client-id`, `--api-scope`, …)",
                 ));
             }
-            change(at, &name, &edits, true)?;
+            change(&path, &name, &edits, true)?;
             printer.info(&format!(
                 "Wrote profile `{name}` to {}. Next: `azobo login{}`.",
                 path.display(),
-                profile_flag(&name)
+                config::profile_flag(&name)
             ));
             // What the profile now resolves to, with the environment's say as `config show`.
             Ok(Output::Profile(Box::new(config::load(
@@ -157,14 +160,6 @@ pub fn run(args: &Args, at: &Where<'_>, printer: &Printer) -> Result<Output> {
                 &Overrides::default(),
             )?)))
         }
-    }
-}
-
-fn profile_flag(name: &str) -> String {
-    if name == config::DEFAULT_PROFILE {
-        String::new()
-    } else {
-        format!(" --profile {}", shell_words::quote(name))
     }
 }
 
@@ -178,15 +173,14 @@ fn key_name(key: &str) -> Result<&'static str> {
 
 /// Applies `edits` to the profile, after checking that the result reads as a valid profile
 /// (an unknown cloud or a URL that is not one is refused before the file changes).
-fn change(at: &Where<'_>, name: &str, edits: &[Edit], replace: bool) -> Result<PathBuf> {
-    let (path, _) = config::config_path(at.config_file, at.env)?;
-    let Some(text) = config_edit::edited(&path, name, edits, &[], replace)? else {
-        return Ok(path);
+fn change(path: &Path, name: &str, edits: &[Edit], replace: bool) -> Result<()> {
+    let Some(text) = config_edit::edited(path, name, edits, &[], replace)? else {
+        return Ok(());
     };
     // The file is not written yet: the value is at fault, not a line of the file.
     config::resolve(
         name,
-        &path,
+        path,
         Some(&text),
         &Env::default(),
         &Overrides::default(),
@@ -195,8 +189,7 @@ fn change(at: &Where<'_>, name: &str, edits: &[Edit], replace: bool) -> Result<P
         Error::Config { message, .. } => Error::usage(message),
         other => other,
     })?;
-    config_edit::write(&path, &text)?;
-    Ok(path)
+    config_edit::write(path, &text)
 }
 
 /// What the dev tenant's JSON line gives a profile.

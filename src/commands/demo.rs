@@ -90,7 +90,9 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
             .local_addr()
             .map_err(|e| Error::io("reading the demo API's address", e))?
     );
-    let state = Arc::new(AppState::new(settings, ctx.http()?, None));
+    // One HTTP client for the API's calls and the sign-in's.
+    let http = ctx.http()?;
+    let state = Arc::new(AppState::new(settings, http.clone(), None));
     state.keys.load().await.map_err(|e| {
         Error::failure(format!(
             "the demo API cannot read the dev tenant's keys: {e}"
@@ -119,7 +121,6 @@ pub async fn run(args: &Args, ctx: &Context<'_>) -> Result<()> {
         info.api_scope.clone(),
     );
     opts.auto_follow = auto;
-    let http = ctx.http()?;
     let signed = sign_in::sign_in(&opts, ctx.sign_in_surroundings(&http)).await?;
     printer.info(&format!(
         "Signed in as {} <{}>.",
